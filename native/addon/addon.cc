@@ -1,0 +1,82 @@
+// Module entry: registers NativeModel and the free functions. Context-aware:
+// every environment (main thread or worker_thread) gets its own constructor.
+#include <napi.h>
+
+#include <memory>
+
+#include "../core/torch_backend.h"
+#include "errors.h"
+#include "native_model.h"
+#include "promise_worker.h"
+
+namespace edge_addon {
+
+namespace {
+
+struct AddonData {
+  Napi::FunctionReference modelConstructor;
+};
+
+edge::BackendOptions readLoadOptions(Napi::Env env, Napi::Value value) {
+  edge::BackendOptions options;
+  if (value.IsUndefined()) return options;
+  if (!value.IsObject()) throwError(env, "ERR_INVALID_ARGUMENT", "Expected an object for options");
+  Napi::Object obj = value.As<Napi::Object>();
+  if (obj.Has("device") && obj.Get("device").IsString()) options.device = obj.Get("device").As<Napi::String>();
+  if (obj.Has("threads") && obj.Get("threads").IsNumber()) options.threads = obj.Get("threads").As<Napi::Number>();
+  if (obj.Has("optimize") && obj.Get("optimize").IsBoolean()) options.optimize = obj.Get("optimize").As<Napi::Boolean>();
+  return options;
+}
+
+// loadModel(path, { device, threads, optimize }) -> Promise<NativeModel>
+Napi::Value loadModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throwError(env, "ERR_INVALID_ARGUMENT", "Expected a model path string");
+  const std::string path = info[0].As<Napi::String>();
+  const edge::BackendOptions options = readLoadOptions(env, info[1]);
+  auto loaded = std::make_shared<edge::LoadedModel>();
+  return PromiseWorker::start(
+      env, [path, options, loaded] { *loaded = edge::loadTorchModel(path, options); },
+      [loaded](Napi::Env env) -> Napi::Value {
+        Napi::Object object = env.GetInstanceData<AddonData>()->modelConstructor.New({});
+        NativeModel::Unwrap(object)->attach(std::make_shared<edge::Classifier>(std::move(loaded->backend)),
+                                            std::move(loaded->metadataJson));
+        return object;
+      });
+}
+
+// buildInfo() -> what this binary was built with and can use right now.
+Napi::Value buildInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("torch", edge::torchVersion());
+#ifdef EDGE_WITH_CUDA
+  out.Set("cuda", true);
+#else
+  out.Set("cuda", false);
+#endif
+  out.Set("cudaAvailable", edge::torchCudaAvailable());
+  out.Set("tensorrt", false);
+  Napi::Array backends = Napi::Array::New(env, 1);
+  backends.Set(0u, "torch");
+  out.Set("backends", backends);
+  return out;
+}
+
+}  // namespace
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  auto data = std::make_unique<AddonData>();
+  data->modelConstructor = Napi::Persistent(NativeModel::define(env));
+  exports.Set("NativeModel", data->modelConstructor.Value());
+  env.SetInstanceData<AddonData>(data.release());  // freed by Node when the environment ends
+  exports.Set("loadModel", Napi::Function::New<loadModel>(env, "loadModel"));
+  exports.Set("buildInfo", Napi::Function::New<buildInfo>(env, "buildInfo"));
+  return exports;
+}
+
+}  // namespace edge_addon
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) { return edge_addon::init(env, exports); }
+
+NODE_API_MODULE(edge_classify, Init)

@@ -1,0 +1,119 @@
+#include "convert.h"
+
+#include <string>
+
+#include "errors.h"
+
+namespace edge_addon {
+
+namespace {
+
+const char* kArg = "ERR_INVALID_ARGUMENT";
+
+Napi::Object asObject(Napi::Env env, Napi::Value value, const std::string& what) {
+  if (!value.IsObject()) throwError(env, kArg, "Expected an object for " + what);
+  return value.As<Napi::Object>();
+}
+
+double numberAttr(Napi::Env env, Napi::Object obj, const char* key, const std::string& what) {
+  Napi::Value v = obj.Get(key);
+  if (!v.IsNumber()) throwError(env, kArg, std::string("Expected a number for ") + what + "." + key);
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int intAttr(Napi::Env env, Napi::Object obj, const char* key, const std::string& what) {
+  const double d = numberAttr(env, obj, key, what);
+  if (d != static_cast<double>(static_cast<int>(d))) {
+    throwError(env, kArg, std::string("Expected an integer for ") + what + "." + key);
+  }
+  return static_cast<int>(d);
+}
+
+std::string stringAttr(Napi::Env env, Napi::Object obj, const char* key, const std::string& what) {
+  Napi::Value v = obj.Get(key);
+  if (!v.IsString()) throwError(env, kArg, std::string("Expected a string for ") + what + "." + key);
+  return v.As<Napi::String>().Utf8Value();
+}
+
+std::array<float, 3> triple(Napi::Env env, Napi::Object obj, const char* key) {
+  Napi::Value v = obj.Get(key);
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != 3) {
+    throwError(env, kArg, std::string("Expected an array of 3 numbers for config.") + key);
+  }
+  Napi::Array a = v.As<Napi::Array>();
+  std::array<float, 3> out{};
+  for (uint32_t i = 0; i < 3; ++i) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) throwError(env, kArg, std::string("Expected numbers in config.") + key);
+    out[i] = e.As<Napi::Number>().FloatValue();
+  }
+  return out;
+}
+
+edge::PixelFormat parseFormat(Napi::Env env, const std::string& format) {
+  if (format == "gray") return edge::PixelFormat::Gray;
+  if (format == "rgb") return edge::PixelFormat::RGB;
+  if (format == "bgr") return edge::PixelFormat::BGR;
+  if (format == "rgba") return edge::PixelFormat::RGBA;
+  if (format == "bgra") return edge::PixelFormat::BGRA;
+  throwError(env, kArg, "Unknown pixel format '" + format + "'");
+}
+
+}  // namespace
+
+std::vector<edge::ImageView> readFrames(Napi::Env env, Napi::Value frames) {
+  if (!frames.IsArray()) throwError(env, kArg, "Expected an array of frames");
+  Napi::Array array = frames.As<Napi::Array>();
+  std::vector<edge::ImageView> views;
+  views.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    const std::string what = "frames[" + std::to_string(i) + "]";
+    Napi::Object frame = asObject(env, array.Get(i), what);
+    Napi::Value data = frame.Get("data");
+    if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throwError(env, kArg, "Expected a Uint8Array or Buffer for " + what + ".data");
+    }
+    Napi::Uint8Array bytes = data.As<Napi::Uint8Array>();
+    edge::ImageView view;
+    view.data = bytes.Data();
+    view.byteLength = bytes.ByteLength();
+    view.width = intAttr(env, frame, "width", what);
+    view.height = intAttr(env, frame, "height", what);
+    view.format = parseFormat(env, stringAttr(env, frame, "format", what));
+    views.push_back(view);
+  }
+  return views;
+}
+
+edge::ClassifierConfig readConfig(Napi::Env env, Napi::Value value) {
+  Napi::Object obj = asObject(env, value, "config");
+  edge::ClassifierConfig config;
+  edge::PreprocessSpec& spec = config.spec;
+  spec.width = intAttr(env, obj, "width", "config");
+  spec.height = intAttr(env, obj, "height", "config");
+  const std::string resize = stringAttr(env, obj, "resize", "config");
+  if (resize == "stretch") spec.mode = edge::ResizeMode::Stretch;
+  else if (resize == "letterbox") spec.mode = edge::ResizeMode::Letterbox;
+  else if (resize == "center-crop") spec.mode = edge::ResizeMode::CenterCrop;
+  else throwError(env, kArg, "Unknown resize mode '" + resize + "'");
+  const int pad = intAttr(env, obj, "pad", "config");
+  if (pad < 0 || pad > 255) throwError(env, kArg, "config.pad must be between 0 and 255");
+  spec.pad = static_cast<uint8_t>(pad);
+  const std::string order = stringAttr(env, obj, "channelOrder", "config");
+  if (order != "rgb" && order != "bgr") throwError(env, kArg, "config.channelOrder must be 'rgb' or 'bgr'");
+  spec.order = order == "rgb" ? edge::ChannelOrder::RGB : edge::ChannelOrder::BGR;
+  spec.mean = triple(env, obj, "mean");
+  spec.stdev = triple(env, obj, "std");
+  const std::string activation = stringAttr(env, obj, "activation", "config");
+  if (activation == "softmax") config.activation = edge::Activation::Softmax;
+  else if (activation == "sigmoid") config.activation = edge::Activation::Sigmoid;
+  else if (activation == "none") config.activation = edge::Activation::None;
+  else throwError(env, kArg, "Unknown activation '" + activation + "'");
+  const double maxPixels = numberAttr(env, obj, "maxPixels", "config");
+  if (maxPixels < 0) throwError(env, kArg, "config.maxPixels must be >= 0");
+  config.maxPixels = static_cast<uint64_t>(maxPixels);
+  config.preprocessThreads = intAttr(env, obj, "preprocessThreads", "config");
+  return config;
+}
+
+}  // namespace edge_addon

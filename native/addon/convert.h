@@ -1,0 +1,22 @@
+// JS values -> plain core structs, on the JS thread only. The TypeScript layer
+// has validated everything already; these readers re-check types so that a
+// direct caller of the binding gets an error instead of undefined behaviour.
+#pragma once
+
+#include <napi.h>
+
+#include <vector>
+
+#include "../core/classifier.h"
+#include "../core/image.h"
+
+namespace edge_addon {
+
+// frames: Array<{ data: Uint8Array, width, height, format: 'gray'|'rgb'|'bgr'|'rgba'|'bgra' }>.
+// The views point into the JS buffers: keep `frames` alive while they are used.
+std::vector<edge::ImageView> readFrames(Napi::Env env, Napi::Value frames);
+
+// config: { width, height, resize, pad, channelOrder, mean, std, activation, maxPixels, preprocessThreads }.
+edge::ClassifierConfig readConfig(Napi::Env env, Napi::Value config);
+
+}  // namespace edge_addon

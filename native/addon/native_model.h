@@ -1,0 +1,46 @@
+// NativeModel: the JS handle of a loaded edge::Classifier.
+//   [async] classify(frames)        -> { scores: Float64Array, rows, cols }
+//   [async] preprocess(frames)      -> Float32Array (NCHW)
+//   [async] infer(tensor, n)        -> { scores, rows, cols }
+//   [sync]  configure(config)       -> undefined
+//   [sync]  dispose()               -> undefined; later calls reject with ERR_DISPOSED
+//   [get]   metadata (string), backend (string), device (string)
+// Work in flight keeps the classifier alive through its shared_ptr, so
+// dispose() never frees memory that a worker thread is using.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "../core/classifier.h"
+
+namespace edge_addon {
+
+class NativeModel : public Napi::ObjectWrap<NativeModel> {
+ public:
+  static Napi::Function define(Napi::Env env);
+  explicit NativeModel(const Napi::CallbackInfo& info);
+
+  void attach(std::shared_ptr<edge::Classifier> classifier, std::string metadata);
+
+ private:
+  Napi::Value classify(const Napi::CallbackInfo& info);
+  Napi::Value preprocess(const Napi::CallbackInfo& info);
+  Napi::Value infer(const Napi::CallbackInfo& info);
+  void configure(const Napi::CallbackInfo& info);
+  void dispose(const Napi::CallbackInfo& info);
+  Napi::Value metadata(const Napi::CallbackInfo& info);
+  Napi::Value backendName(const Napi::CallbackInfo& info);
+  Napi::Value device(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<edge::Classifier> live(Napi::Env env) const;
+
+  std::shared_ptr<edge::Classifier> classifier_;
+  std::string metadata_;
+  std::string backend_;
+  std::string device_;
+};
+
+}  // namespace edge_addon

@@ -1,0 +1,75 @@
+#include "classifier.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "error.h"
+
+namespace edge {
+
+namespace {
+
+void validateBatch(const std::vector<ImageView>& images, const ClassifierConfig& config) {
+  if (images.empty()) throw Error(ErrorCode::InvalidArgument, "a batch needs at least one image");
+  for (const ImageView& image : images) validateImage(image, config.maxPixels);
+}
+
+Scores toScores(const Outputs& outputs, Activation activation) {
+  Scores scores;
+  scores.rows = outputs.rows;
+  scores.cols = outputs.cols;
+  scores.values = activate(outputs.values, outputs.rows, outputs.cols, activation);
+  return scores;
+}
+
+}  // namespace
+
+Classifier::Classifier(std::unique_ptr<Backend> backend)
+    : backend_(std::move(backend)), config_(std::make_shared<ClassifierConfig>()) {}
+
+void Classifier::configure(const ClassifierConfig& config) {
+  validateSpec(config.spec);
+  auto next = std::make_shared<const ClassifierConfig>(config);
+  std::lock_guard<std::mutex> lock(configMutex_);
+  config_ = std::move(next);
+}
+
+std::shared_ptr<const ClassifierConfig> Classifier::config() const {
+  std::lock_guard<std::mutex> lock(configMutex_);
+  return config_;
+}
+
+Scores Classifier::classify(const std::vector<ImageView>& images) const {
+  const auto config = this->config();
+  validateBatch(images, *config);
+  const PreprocessSpec& spec = config->spec;
+  const Outputs outputs = backend_->run(static_cast<int>(images.size()), spec.height, spec.width, [&](float* input) {
+    preprocessBatch(images, spec, input, config->preprocessThreads);
+  });
+  return toScores(outputs, config->activation);
+}
+
+std::vector<float> Classifier::preprocess(const std::vector<ImageView>& images) const {
+  const auto config = this->config();
+  validateBatch(images, *config);
+  std::vector<float> tensor(images.size() * config->spec.imageSize());
+  preprocessBatch(images, config->spec, tensor.data(), config->preprocessThreads);
+  return tensor;
+}
+
+Scores Classifier::infer(const float* tensor, size_t length, int n) const {
+  const auto config = this->config();
+  const PreprocessSpec& spec = config->spec;
+  if (n < 1 || length != static_cast<size_t>(n) * spec.imageSize()) {
+    throw Error(ErrorCode::InvalidArgument, "tensor of " + std::to_string(length) + " floats does not hold " +
+                                                std::to_string(n) + " image(s) of 3x" + std::to_string(spec.height) +
+                                                "x" + std::to_string(spec.width));
+  }
+  const Outputs outputs = backend_->run(n, spec.height, spec.width, [&](float* input) {
+    std::memcpy(input, tensor, length * sizeof(float));
+  });
+  return toScores(outputs, config->activation);
+}
+
+}  // namespace edge

@@ -1,0 +1,51 @@
+// A loaded model plus how to feed it: the unit the addon exposes to JS.
+// Thread-safe: configure() swaps an immutable config; calls in flight keep
+// the config and backend they started with.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "backend.h"
+#include "image.h"
+#include "postprocess.h"
+#include "preprocess.h"
+
+namespace edge {
+
+struct ClassifierConfig {
+  PreprocessSpec spec;
+  Activation activation = Activation::Softmax;
+  uint64_t maxPixels = 0x3FFF * 0x3FFF;  // per image; 0 = no limit (sharp's limitInputPixels default)
+  int preprocessThreads = 0;             // 0 = hardware concurrency
+};
+
+struct Scores {
+  std::vector<double> values;  // rows*cols confidences after the activation
+  int rows = 0;
+  int cols = 0;
+};
+
+class Classifier {
+ public:
+  explicit Classifier(std::unique_ptr<Backend> backend);
+
+  void configure(const ClassifierConfig& config);
+  std::shared_ptr<const ClassifierConfig> config() const;
+  const Backend& backend() const { return *backend_; }
+
+  // Preprocesses and runs `images` as one batch.
+  Scores classify(const std::vector<ImageView>& images) const;
+  // Preprocessing alone: n*3*H*W floats, NCHW.
+  std::vector<float> preprocess(const std::vector<ImageView>& images) const;
+  // Inference alone on an already preprocessed NCHW tensor of `n` images.
+  Scores infer(const float* tensor, size_t length, int n) const;
+
+ private:
+  std::shared_ptr<Backend> backend_;
+  mutable std::mutex configMutex_;
+  std::shared_ptr<const ClassifierConfig> config_;
+};
+
+}  // namespace edge

@@ -1,0 +1,91 @@
+// Where the source image lands in the model's input: shared by the CPU
+// preprocessor and the CUDA kernel so that both place pixels identically.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define EDGE_HD __host__ __device__
+#else
+#define EDGE_HD
+#endif
+
+namespace edge {
+
+enum class ResizeMode { Stretch, Letterbox, CenterCrop };
+
+// The source is resized (bilinear, half-pixel centres) to scaledWidth x
+// scaledHeight and its top-left corner is put at (offsetX, offsetY) in the
+// target. Letterbox offsets are >= 0 (padding around the box); center-crop
+// offsets are <= 0 (the part outside the target is cut off).
+struct ResizePlan {
+  int scaledWidth = 0;
+  int scaledHeight = 0;
+  int offsetX = 0;
+  int offsetY = 0;
+};
+
+// Exact integer geometry (the spec's "Decisions" section):
+// letterbox: if w*H >= W*h then nw = W, nh = floor(W*h/w) else nh = H, nw = floor(H*w/h);
+//            left = floor((W-nw)/2), top = floor((H-nh)/2): the odd pixel goes right/bottom.
+// center-crop: the shorter side scaled to the target (same truncation), then
+//            left = floor((rw-W)/2), top = floor((rh-H)/2) cut off.
+EDGE_HD inline ResizePlan planResize(int srcW, int srcH, int dstW, int dstH, ResizeMode mode) {
+  ResizePlan plan;
+  const int64_t w = srcW, h = srcH, W = dstW, H = dstH;
+  const bool wider = w * H >= W * h;  // source is at least as wide (relative) as the target
+  switch (mode) {
+    case ResizeMode::Stretch:
+      plan.scaledWidth = dstW;
+      plan.scaledHeight = dstH;
+      break;
+    case ResizeMode::Letterbox: {
+      int64_t nw = wider ? W : (H * w) / h;
+      int64_t nh = wider ? (W * h) / w : H;
+      nw = nw < 1 ? 1 : nw;
+      nh = nh < 1 ? 1 : nh;
+      plan.scaledWidth = static_cast<int>(nw);
+      plan.scaledHeight = static_cast<int>(nh);
+      plan.offsetX = static_cast<int>((W - nw) / 2);
+      plan.offsetY = static_cast<int>((H - nh) / 2);
+      break;
+    }
+    case ResizeMode::CenterCrop: {
+      const int64_t rw = wider ? (H * w) / h : W;
+      const int64_t rh = wider ? H : (W * h) / w;
+      plan.scaledWidth = static_cast<int>(rw);
+      plan.scaledHeight = static_cast<int>(rh);
+      plan.offsetX = -static_cast<int>((rw - W) / 2);
+      plan.offsetY = -static_cast<int>((rh - H) / 2);
+      break;
+    }
+  }
+  return plan;
+}
+
+// OpenCV INTER_LINEAR source coordinate for destination index `d` when `src`
+// pixels are resized to `dst`: half-pixel centres, clamped at both edges the
+// way cv::resize does (weight 0 on the missing neighbour).
+struct LinearTap {
+  int index;     // left/top source pixel
+  float weight;  // weight of index+1 (index itself gets 1-weight)
+};
+
+EDGE_HD inline LinearTap linearTap(int d, int src, int dst) {
+  const double scale = static_cast<double>(src) / static_cast<double>(dst);
+  float f = static_cast<float>((d + 0.5) * scale - 0.5);
+  int i = static_cast<int>(floorf(f));
+  f -= static_cast<float>(i);
+  if (i < 0) {
+    i = 0;
+    f = 0.f;
+  }
+  if (i >= src - 1) {
+    i = src - 1;
+    f = 0.f;
+  }
+  return LinearTap{i, f};
+}
+
+}  // namespace edge

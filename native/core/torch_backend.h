@@ -1,0 +1,27 @@
+// libtorch backend: TorchScript models on CPU (or CUDA when libtorch has it).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backend.h"
+
+namespace edge {
+
+struct LoadedModel {
+  std::unique_ptr<Backend> backend;
+  std::string metadataJson;  // the TorchScript extra file "metadata.json", empty if absent
+};
+
+// Loads a TorchScript file. Throws edge::Error(ModelLoad) with a message that
+// says what to fix when the file is missing, empty or not TorchScript, and
+// edge::Error(Unsupported) when the device cannot be used.
+LoadedModel loadTorchModel(const std::string& path, const BackendOptions& options);
+
+// True when this libtorch can run on a CUDA device right now.
+bool torchCudaAvailable();
+
+// libtorch version string, e.g. "2.13.0".
+std::string torchVersion();
+
+}  // namespace edge
