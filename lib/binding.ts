@@ -1,0 +1,101 @@
+/**
+ * The C++/JS boundary, declared in one place: loads the addon through
+ * node-gyp-build (prebuilds/ first, then build/Release) and types its surface
+ * by hand. Nothing else in lib/ touches the native module directly.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { BindingError } from './errors';
+import type { PixelFormat } from './types';
+
+/** Pixels handed to C++, read in place. */
+export interface NativeFrame {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  format: PixelFormat;
+}
+
+/** Everything the native side needs to feed a model, already validated. */
+export interface NativeConfig {
+  width: number;
+  height: number;
+  resize: 'stretch' | 'letterbox' | 'center-crop';
+  /** Pad value 0..255. */
+  pad: number;
+  channelOrder: 'rgb' | 'bgr';
+  /** Per tensor plane (already permuted for BGR models). */
+  mean: [number, number, number];
+  std: [number, number, number];
+  activation: 'softmax' | 'sigmoid' | 'none';
+  /** 0 = unlimited. */
+  maxPixels: number;
+  preprocessThreads: number;
+}
+
+export interface NativeScores {
+  /** rows x cols confidences, row-major, after the activation. */
+  scores: Float64Array;
+  rows: number;
+  cols: number;
+}
+
+export interface NativeModel {
+  /** [async] Preprocesses and runs the frames as one batch. */
+  classify(frames: NativeFrame[]): Promise<NativeScores>;
+  /** [async] Preprocessing alone: n*3*H*W floats. */
+  preprocess(frames: NativeFrame[]): Promise<Float32Array>;
+  /** [async] Runs an NCHW tensor of `n` images. */
+  infer(tensor: Float32Array, n: number): Promise<NativeScores>;
+  /** [sync] Sets preprocessing and activation; throws ERR_INVALID_ARGUMENT. */
+  configure(config: NativeConfig): void;
+  /** [sync] Releases the model once calls in flight have finished. */
+  dispose(): void;
+  /** The TorchScript extra file `metadata.json`, or null. */
+  readonly metadata: string | null;
+  readonly backend: 'torch';
+  readonly device: string;
+}
+
+export interface NativeBinding {
+  /** [async] Loads a TorchScript file; rejects with ERR_MODEL_LOAD / ERR_UNSUPPORTED. */
+  loadModel(file: string, options: { device: string; threads: number; optimize: boolean }): Promise<NativeModel>;
+  /** [sync] What the binary was built with. */
+  buildInfo(): { torch: string; cuda: boolean; cudaAvailable: boolean; tensorrt: boolean; backends: string[] };
+}
+
+/** The package folder (the one holding binding.gyp), from lib/ or dist/lib/. */
+export const packageRoot = ((): string => {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'binding.gyp')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
+
+let cached: { binding: NativeBinding; file: string } | undefined;
+
+/** Loads the addon once; throws a BindingError that says how to fix a failed load. */
+export function native(): { binding: NativeBinding; file: string } {
+  if (cached) return cached;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeGypBuild = require('node-gyp-build') as { (dir: string): NativeBinding; resolve(dir: string): string };
+  let file = '(not found)';
+  try {
+    file = nodeGypBuild.resolve(packageRoot);
+    cached = { binding: nodeGypBuild(packageRoot), file };
+    return cached;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new BindingError(
+      [
+        `Could not load the edge-classify native addon for ${process.platform}-${process.arch} (Node ${process.version}).`,
+        `Binary: ${file}`,
+        `Error: ${reason}`,
+        'Possible fixes:',
+        '- build it: `npm run build:native` (needs cmake, a C++17 compiler and libtorch: see the README);',
+        '- if libtorch moved since the build (libc10.so / libtorch_cpu.so not found), rebuild, or set LD_LIBRARY_PATH to its lib/ folder;',
+        '- set LIBTORCH or Torch_DIR to choose the libtorch to build against.',
+      ].join('\n'),
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Typed errors. Every error thrown or rejected by edge-classify is an
+ * {@link EdgeClassifyError} with a stable `code`; the subclasses let callers
+ * branch with `instanceof`.
+ */
+
+export class EdgeClassifyError extends Error {
+  /** Stable machine-readable code, e.g. `'ERR_INVALID_IMAGE'`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An option or argument has the wrong type or value. */
+export class InvalidOptionError extends EdgeClassifyError {
+  constructor(message: string) {
+    super('ERR_INVALID_OPTION', message);
+  }
+}
+
+/** Pixels that cannot be used: zero size, short buffer, bad channel count, over the pixel limit. */
+export class InvalidImageError extends EdgeClassifyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_INVALID_IMAGE', message, options);
+  }
+}
+
+/** Bytes that are not a decodable image: corrupt, truncated, unsupported format, bad base64. */
+export class DecodeError extends EdgeClassifyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_DECODE', message, options);
+  }
+}
+
+/** The model file is missing, unreadable, not TorchScript, or its metadata is invalid. */
+export class ModelLoadError extends EdgeClassifyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MODEL_LOAD', message, options);
+  }
+}
+
+/** The model and its metadata disagree (class count, input size, output shape). */
+export class ModelMismatchError extends EdgeClassifyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MODEL_MISMATCH', message, options);
+  }
+}
+
+/** The backend failed while running the model. */
+export class InferenceError extends EdgeClassifyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_INFERENCE', message, options);
+  }
+}
+
+/** Host or GPU memory ran out; the model stays usable with smaller batches. */
+export class OutOfMemoryError extends EdgeClassifyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_OUT_OF_MEMORY', message, options);
+  }
+}
+
+/** A feature this build, backend or machine does not have (e.g. CUDA on a CPU-only build). */
+export class UnsupportedError extends EdgeClassifyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_UNSUPPORTED', message, options);
+  }
+}
+
+/** The model was disposed. */
+export class DisposedError extends EdgeClassifyError {
+  constructor(message = 'the model was disposed; load it again to classify') {
+    super('ERR_DISPOSED', message);
+  }
+}
+
+/** The native addon could not be loaded. */
+export class BindingError extends EdgeClassifyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_BINDING', message, options);
+  }
+}
+
+const byNativeCode: Record<string, new (message: string, options?: { cause?: unknown }) => EdgeClassifyError> = {
+  ERR_INVALID_ARGUMENT: InvalidOptionError,
+  ERR_INVALID_IMAGE: InvalidImageError,
+  ERR_MODEL_LOAD: ModelLoadError,
+  ERR_MODEL_MISMATCH: ModelMismatchError,
+  ERR_INFERENCE: InferenceError,
+  ERR_OUT_OF_MEMORY: OutOfMemoryError,
+  ERR_UNSUPPORTED: UnsupportedError,
+  ERR_DISPOSED: DisposedError,
+};
+
+/** Turns an error from the native addon into the matching typed error (the stack is the caller's). */
+export function fromNative(error: unknown): EdgeClassifyError {
+  if (error instanceof EdgeClassifyError) return error;
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const Class = typeof code === 'string' ? byNativeCode[code] : undefined;
+  return Class ? new Class(message, { cause: error }) : new EdgeClassifyError('ERR_INTERNAL', message, { cause: error });
+}

@@ -1,0 +1,23 @@
+// ESM entry point: the CommonJS build re-exported with named exports.
+import cjs from '../dist/lib/index.js';
+
+export const {
+  loadModel,
+  Model,
+  buildInfo,
+  defaultModelPath,
+  toWorkflowBlock,
+  roundConfidence,
+  EdgeClassifyError,
+  InvalidOptionError,
+  InvalidImageError,
+  DecodeError,
+  ModelLoadError,
+  ModelMismatchError,
+  InferenceError,
+  OutOfMemoryError,
+  UnsupportedError,
+  DisposedError,
+  BindingError,
+} = cjs;
+export default cjs;

@@ -1,0 +1,25 @@
+/**
+ * edge-classify: image classification on edge hardware with results in the
+ * exact JSON shape of Roboflow's classification API.
+ *
+ *   const model = await loadModel('models/digits.torchscript');
+ *   const result = await model.classify(fs.readFileSync('seven.png'));
+ */
+import path from 'node:path';
+import { native, packageRoot } from './binding';
+import type { BuildInfo } from './types';
+
+export { loadModel, Model } from './model';
+export { toWorkflowBlock } from './workflow';
+export { roundConfidence } from './result';
+export * from './errors';
+export type * from './types';
+
+/** What the native binary was built with and can use on this machine. */
+export function buildInfo(): BuildInfo {
+  const { binding, file } = native();
+  return { ...binding.buildInfo(), binary: file };
+}
+
+/** Path of the bundled default model (a small CNN trained on scikit-learn's handwritten digits). */
+export const defaultModelPath: string = path.join(packageRoot, 'models', 'digits.torchscript');

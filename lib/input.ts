@@ -1,0 +1,111 @@
+/**
+ * Turns any accepted image input into pixels for the native side. Encoded
+ * images are decoded by sharp (off the event loop, EXIF orientation applied);
+ * raw pixels are passed through untouched, to be read in place by C++.
+ */
+import { promises as fs } from 'node:fs';
+import sharp from 'sharp';
+import type { NativeFrame } from './binding';
+import { DecodeError, InvalidImageError, InvalidOptionError } from './errors';
+import type { ImageInput, PixelFormat, RawImage } from './types';
+import { invalid, isPlainObject } from './validate';
+
+/** sharp's default limitInputPixels (0x3FFF * 0x3FFF). */
+export const DEFAULT_PIXEL_LIMIT = 268402689;
+
+export interface DecodedImage {
+  frame: NativeFrame;
+  /** Set when the input was a file path. */
+  imagePath?: string;
+}
+
+const FORMAT_CHANNELS: Record<PixelFormat, number> = { gray: 1, rgb: 3, bgr: 3, rgba: 4, bgra: 4 };
+const DEFAULT_FORMAT: Record<number, PixelFormat> = { 1: 'gray', 3: 'rgb', 4: 'rgba' };
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+function rawFrame(raw: Record<string, unknown>, name: string, pixelLimit: number): NativeFrame {
+  const { data, width, height, channels } = raw;
+  if (!(data instanceof Uint8Array)) throw invalid(`${name}.data`, 'a Buffer or Uint8Array of pixels', data);
+  for (const [key, value] of [['width', width], ['height', height]] as const) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw new InvalidImageError(`${name}.${key} must be a positive integer, got ${String(value)}: raw images need a size of at least 1x1`);
+    }
+  }
+  if (channels !== 1 && channels !== 3 && channels !== 4) {
+    throw new InvalidImageError(`${name}.channels must be 1, 3 or 4 (gray, RGB/BGR, RGBA/BGRA), got ${String(channels)}`);
+  }
+  const format = (raw.format ?? DEFAULT_FORMAT[channels]) as PixelFormat;
+  if (FORMAT_CHANNELS[format] === undefined) {
+    throw invalid(`${name}.format`, "one of 'rgb', 'bgr', 'rgba', 'bgra', 'gray'", raw.format);
+  }
+  if (FORMAT_CHANNELS[format] !== channels) {
+    throw new InvalidImageError(`${name}.format '${format}' has ${FORMAT_CHANNELS[format]} channel(s) but channels is ${channels}`);
+  }
+  const w = width as number;
+  const h = height as number;
+  if (pixelLimit > 0 && w * h > pixelLimit) {
+    throw new InvalidImageError(`${name} is ${w}x${h} = ${w * h} pixels, over the limit of ${pixelLimit}; raise limitInputPixels to accept it`);
+  }
+  const needed = w * h * channels;
+  if (data.byteLength < needed) {
+    throw new InvalidImageError(`${name}.data holds ${data.byteLength} bytes but ${w}x${h}x${channels} needs ${needed}`);
+  }
+  return { data, width: w, height: h, format };
+}
+
+async function decode(bytes: Uint8Array, name: string, pixelLimit: number): Promise<NativeFrame> {
+  if (bytes.byteLength === 0) throw new DecodeError(`${name} is empty: expected encoded image bytes (JPEG, PNG, WebP, GIF, TIFF, AVIF)`);
+  try {
+    let pipeline = sharp(bytes, { limitInputPixels: pixelLimit > 0 ? pixelLimit : false }).rotate().removeAlpha();
+    let { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1 && info.channels !== 3) {
+      // e.g. CMYK: let libvips convert to sRGB
+      pipeline = sharp(bytes, { limitInputPixels: pixelLimit > 0 ? pixelLimit : false }).rotate().toColourspace('srgb').removeAlpha();
+      ({ data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
+    }
+    return { data, width: info.width, height: info.height, format: info.channels === 1 ? 'gray' : 'rgb' };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/pixel limit/i.test(message)) {
+      throw new InvalidImageError(`${name} exceeds the pixel limit of ${pixelLimit}; raise limitInputPixels to accept it`, { cause: error });
+    }
+    if (/unsupported image format/i.test(message)) {
+      throw new DecodeError(`${name} is not a supported image (JPEG, PNG, WebP, GIF, TIFF, AVIF): ${message}`, { cause: error });
+    }
+    throw new DecodeError(`${name} could not be decoded (corrupt or truncated?): ${message}`, { cause: error });
+  }
+}
+
+function fromBase64(text: string, name: string): Buffer {
+  const compact = text.replace(/\s+/g, '');
+  if (compact.length === 0 || compact.length % 4 === 1 || !BASE64.test(compact)) {
+    throw new DecodeError(`${name} is neither an existing file path nor valid base64 image data`);
+  }
+  return Buffer.from(compact, 'base64');
+}
+
+/** Decodes or wraps one input. `name` is used in error messages (e.g. "images[3]"). */
+export async function toFrame(input: ImageInput, name: string, pixelLimit: number): Promise<DecodedImage> {
+  if (input instanceof Uint8Array) return { frame: await decode(input, name, pixelLimit) };
+  if (typeof input === 'string') {
+    if (input.length === 0) throw new InvalidOptionError(`${name} is an empty string: expected a file path or base64 image data`);
+    if (input.startsWith('data:')) {
+      const comma = input.indexOf(',');
+      if (comma < 0 || !input.slice(0, comma).endsWith(';base64')) {
+        throw new DecodeError(`${name} is a data: URL without ';base64,' image data`);
+      }
+      return { frame: await decode(fromBase64(input.slice(comma + 1), name), name, pixelLimit) };
+    }
+    const stat = input.length < 4096 ? await fs.stat(input).catch(() => undefined) : undefined;
+    if (stat?.isFile()) {
+      const bytes = await fs.readFile(input);
+      return { frame: await decode(bytes, `${name} (${input})`, pixelLimit), imagePath: input };
+    }
+    if (stat?.isDirectory()) throw new InvalidOptionError(`${name} (${input}) is a directory, not an image file`);
+    return { frame: await decode(fromBase64(input, name), name, pixelLimit) };
+  }
+  if (isPlainObject(input) && 'data' in input) return { frame: rawFrame(input, name, pixelLimit) };
+  throw invalid(name, 'a Buffer/Uint8Array of an encoded image, a file path, a base64 string or raw pixels {data, width, height, channels}', input);
+}
+
+export type { RawImage };

@@ -1,0 +1,199 @@
+/**
+ * Model: a loaded classifier. Decoding (sharp) and all native work run off
+ * the event loop; every method returns a Promise and rejects with a typed error.
+ */
+import { performance } from 'node:perf_hooks';
+import { native, type NativeConfig, type NativeModel, type NativeScores } from './binding';
+import { DisposedError, EdgeClassifyError, fromNative, ModelMismatchError } from './errors';
+import { DEFAULT_PIXEL_LIMIT, toFrame, type DecodedImage } from './input';
+import { completeMetadata, findMetadata, PAD_VALUES, resolveModelFile } from './metadata';
+import { multiLabel, singleLabel } from './result';
+import type {
+  ClassificationResult,
+  ClassifyOptions,
+  ImageInput,
+  LoadOptions,
+  ModelInfo,
+  ModelMetadata,
+  PreprocessedBatch,
+} from './types';
+import { boolean, integer, invalid, isPlainObject, number, oneOf, optionsObject } from './validate';
+
+const LOAD_KEYS = ['device', 'threads', 'preprocessThreads', 'optimize', 'metadata', 'limitInputPixels'] as const;
+const CLASSIFY_KEYS = ['confidence', 'fullPrecision'] as const;
+const DEVICE = /^(auto|cpu|cuda(:\d+)?)$/;
+
+function nativeConfig(meta: ModelMetadata, pixelLimit: number, preprocessThreads: number): NativeConfig {
+  const bgr = meta.channel_order === 'bgr';
+  const perPlane = (v: [number, number, number]): [number, number, number] => (bgr ? [v[2], v[1], v[0]] : [...v]);
+  return {
+    width: meta.input.width,
+    height: meta.input.height,
+    resize: meta.resize,
+    pad: PAD_VALUES[meta.pad],
+    channelOrder: meta.channel_order,
+    mean: perPlane(meta.mean),
+    std: perPlane(meta.std),
+    activation: meta.output === 'probabilities' ? 'none' : meta.task === 'multi-label' ? 'sigmoid' : 'softmax',
+    maxPixels: pixelLimit,
+    preprocessThreads,
+  };
+}
+
+async function call<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw fromNative(error);
+  }
+}
+
+export class Model {
+  readonly #native: NativeModel;
+  readonly #info: ModelInfo;
+  readonly #pixelLimit: number;
+  #disposed = false;
+
+  private constructor(nativeModel: NativeModel, info: ModelInfo, pixelLimit: number) {
+    this.#native = nativeModel;
+    this.#info = info;
+    this.#pixelLimit = pixelLimit;
+  }
+
+  /** Loads a TorchScript model (file, or folder holding one) and its metadata. */
+  static async load(modelPath: string, options?: LoadOptions): Promise<Model> {
+    if (typeof modelPath !== 'string' || modelPath === '') throw invalid('modelPath', 'a non-empty path string', modelPath);
+    const o = optionsObject('options', options, LOAD_KEYS);
+    const device = o.device === undefined ? 'auto' : o.device;
+    if (typeof device !== 'string' || !DEVICE.test(device)) throw invalid('options.device', "'auto', 'cpu', 'cuda' or 'cuda:N'", device);
+    const threads = o.threads === undefined ? 0 : integer('options.threads', o.threads, 1, 1024);
+    const preprocessThreads = o.preprocessThreads === undefined ? 0 : integer('options.preprocessThreads', o.preprocessThreads, 1, 1024);
+    const optimize = o.optimize === undefined ? true : boolean('options.optimize', o.optimize);
+    if (o.metadata !== undefined && !isPlainObject(o.metadata)) throw invalid('options.metadata', 'an object', o.metadata);
+    const limit = o.limitInputPixels;
+    const pixelLimit = limit === undefined ? DEFAULT_PIXEL_LIMIT : limit === false ? 0 : integer('options.limitInputPixels', limit, 1, Number.MAX_SAFE_INTEGER);
+
+    const file = resolveModelFile(modelPath);
+    const { binding } = native();
+    const nativeModel = await call(() => binding.loadModel(file, { device, threads, optimize }));
+    try {
+      const found = findMetadata(file, nativeModel.metadata);
+      const where = found.source === 'options' ? 'loadModel options' : `${file} (${found.source} metadata)`;
+      const partial = completeMetadata({ ...found.metadata, ...(o.metadata as Partial<ModelMetadata> | undefined) }, where);
+      const config = nativeConfig({ ...partial, class_names: [] }, pixelLimit, preprocessThreads);
+      try {
+        nativeModel.configure(config);
+      } catch (error) {
+        throw fromNative(error);
+      }
+      // One warm-up inference tells the number of outputs and catches a wrong input size.
+      const probe = await call(() => nativeModel.infer(new Float32Array(3 * partial.input.width * partial.input.height), 1));
+      const names = partial.class_names ?? Array.from({ length: probe.cols }, (_, i) => `class_${i}`);
+      if (names.length !== probe.cols) {
+        throw new ModelMismatchError(
+          `${where} lists ${names.length} class names but the model outputs ${probe.cols} values per image; fix "class_names" so that it has one name per output`,
+        );
+      }
+      const metadata: ModelMetadata = { ...partial, class_names: names };
+      const info: ModelInfo = {
+        path: file,
+        backend: nativeModel.backend,
+        device: nativeModel.device,
+        metadata,
+        metadataSource: found.source,
+        numClasses: probe.cols,
+      };
+      return new Model(nativeModel, info, pixelLimit);
+    } catch (error) {
+      nativeModel.dispose();
+      if (error instanceof EdgeClassifyError && error.code === 'ERR_INFERENCE') {
+        throw new ModelMismatchError(`the model does not accept its metadata's input: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** What the model is, where it runs and how it is fed. */
+  get info(): ModelInfo {
+    return this.#info;
+  }
+
+  /** Classifies one image. */
+  async classify(image: ImageInput, options?: ClassifyOptions): Promise<ClassificationResult> {
+    const [result] = await this.#run([image], options, 'image');
+    return result;
+  }
+
+  /** Classifies several images as one batch; results are in input order. */
+  async classifyBatch(images: readonly ImageInput[], options?: ClassifyOptions): Promise<ClassificationResult[]> {
+    if (!Array.isArray(images) || images.length === 0) throw invalid('images', 'a non-empty array of images', images);
+    return this.#run(images, options, 'images');
+  }
+
+  /** The preprocessed NCHW tensor of a batch, exactly as the model receives it (for parity checks and debugging). */
+  async preprocess(images: readonly ImageInput[]): Promise<PreprocessedBatch> {
+    if (!Array.isArray(images) || images.length === 0) throw invalid('images', 'a non-empty array of images', images);
+    this.#live();
+    const decoded = await this.#decode(images, 'images');
+    const tensor = await call(() => this.#native.preprocess(decoded.map((d) => d.frame)));
+    const { width, height } = this.#info.metadata.input;
+    return { tensor, shape: [images.length, 3, height, width], sizes: decoded.map((d) => ({ width: d.frame.width, height: d.frame.height })) };
+  }
+
+  /** Runs an NCHW float tensor of `n` images; returns the full-precision confidences of each image in class order. */
+  async infer(tensor: Float32Array, n: number): Promise<Float64Array[]> {
+    if (!(tensor instanceof Float32Array)) throw invalid('tensor', 'a Float32Array', tensor);
+    integer('n', n, 1, 1 << 20);
+    this.#live();
+    const out = await call(() => this.#native.infer(tensor, n));
+    return rows(out);
+  }
+
+  /** Releases the model. Calls in flight finish first; later calls reject with DisposedError. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#native.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  #live(): void {
+    if (this.#disposed) throw new DisposedError();
+  }
+
+  async #decode(images: readonly ImageInput[], name: string): Promise<DecodedImage[]> {
+    const single = name === 'image';
+    return Promise.all(images.map((img, i) => toFrame(img, single ? name : `${name}[${i}]`, this.#pixelLimit)));
+  }
+
+  async #run(images: readonly ImageInput[], options: ClassifyOptions | undefined, name: string): Promise<ClassificationResult[]> {
+    const start = performance.now();
+    const o = optionsObject('options', options, CLASSIFY_KEYS);
+    const threshold = o.confidence === undefined ? undefined : number('options.confidence', o.confidence, 0, 1);
+    const fullPrecision = o.fullPrecision === undefined ? false : boolean('options.fullPrecision', o.fullPrecision);
+    this.#live();
+    const decoded = await this.#decode(images, name);
+    this.#live();
+    const out = await call(() => this.#native.classify(decoded.map((d) => d.frame)));
+    const time = (performance.now() - start) / 1000;
+    const { class_names: names, task } = this.#info.metadata;
+    return rows(out).map((scores, i) => {
+      const common = { time, image: { width: decoded[i].frame.width, height: decoded[i].frame.height }, imagePath: decoded[i].imagePath };
+      return task === 'multi-label'
+        ? multiLabel(scores, names, common, threshold ?? 0.5)
+        : singleLabel(scores, names, common, threshold, fullPrecision);
+    });
+  }
+}
+
+function rows(out: NativeScores): Float64Array[] {
+  return Array.from({ length: out.rows }, (_, r) => out.scores.subarray(r * out.cols, (r + 1) * out.cols));
+}
+
+/** Loads a model: see {@link Model.load}. */
+export function loadModel(modelPath: string, options?: LoadOptions): Promise<Model> {
+  return Model.load(modelPath, options);
+}

@@ -1,0 +1,191 @@
+/**
+ * Public types of edge-classify, written by hand. Every option documents its
+ * allowed values and its default. Result shapes follow Roboflow's hosted
+ * classification API field for field (see the README's "Result schema").
+ */
+
+/** Where inference runs. `'auto'` picks CUDA when this build and machine have a GPU, else the CPU. */
+export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+
+/** How an image is fitted to the model's input size. */
+export type ResizeMode = 'stretch' | 'letterbox' | 'center-crop';
+
+/** Letterbox padding colour: black 0, white 255, grey 114 (Roboflow's "Fit (grey edges) in"). */
+export type PadColor = 'black' | 'white' | 'grey';
+
+/** Channel order of the model's input tensor. */
+export type ChannelOrder = 'rgb' | 'bgr';
+
+/** Single-label (softmax over classes) or multi-label (independent sigmoid per class). */
+export type Task = 'single-label' | 'multi-label';
+
+/** Memory layout of raw pixels. */
+export type PixelFormat = 'rgb' | 'bgr' | 'rgba' | 'bgra' | 'gray';
+
+/**
+ * Model metadata: how to feed the model and name its outputs. Read, in this order, from the
+ * TorchScript extra file `metadata.json`, a sidecar `<model file>.json`, or Roboflow's
+ * `environment.json` (+ `class_names.txt`) beside the model; missing fields take the defaults below.
+ */
+export interface ModelMetadata {
+  /** Default `'single-label'`. */
+  task: Task;
+  /** Class names by output index. Default: `class_0`, `class_1`, ... for every output. */
+  class_names: string[];
+  /** Model input size in pixels. Required (no default): the model cannot be fed without it. */
+  input: { width: number; height: number };
+  /** Default `'stretch'` (Roboflow's default "Stretch to"). */
+  resize: ResizeMode;
+  /** Letterbox padding. Default `'black'`. */
+  pad: PadColor;
+  /** Per-channel mean, in R, G, B order, applied after `x / 255`. Default `[0.5, 0.5, 0.5]`. */
+  mean: [number, number, number];
+  /** Per-channel standard deviation, in R, G, B order. Default `[0.5, 0.5, 0.5]`. */
+  std: [number, number, number];
+  /** Default `'rgb'`. */
+  channel_order: ChannelOrder;
+  /**
+   * `'logits'` (default): softmax (single-label) or sigmoid (multi-label) is applied.
+   * `'probabilities'`: outputs are used as they are.
+   */
+  output: 'logits' | 'probabilities';
+  /** Optional display name. */
+  name?: string;
+  /** Optional description. */
+  description?: string;
+}
+
+/** Where the metadata of a loaded model came from. */
+export type MetadataSource = 'torchscript' | 'sidecar' | 'roboflow' | 'options';
+
+/** Options of {@link loadModel}. */
+export interface LoadOptions {
+  /** Default `'auto'`. */
+  device?: Device;
+  /** libtorch intra-op CPU threads (process-wide in libtorch). Default: libtorch's own (one per core). */
+  threads?: number;
+  /** Threads for preprocessing a batch. Default 0 = one per core. */
+  preprocessThreads?: number;
+  /** Freeze and fuse the TorchScript graph for inference. Default `true`. */
+  optimize?: boolean;
+  /** Metadata fields that override (or supply) what the model files say. */
+  metadata?: Partial<ModelMetadata>;
+  /** Largest image accepted, in pixels (width x height); `false` for no limit. Default 268402689 (sharp's). */
+  limitInputPixels?: number | false;
+}
+
+/** Options of {@link Model.classify}. */
+export interface ClassifyOptions {
+  /**
+   * Threshold in 0..1. Single-label: when given, classes below it are dropped (kept when `>=`);
+   * when omitted every class is returned. Multi-label: `predicted_classes` are the classes strictly
+   * above it. Default: none (single-label), 0.5 (multi-label).
+   */
+  confidence?: number;
+  /** Keep full-precision single-label confidences instead of rounding to 4 decimals. Default `false`. */
+  fullPrecision?: boolean;
+}
+
+/** Raw pixels, read in place by the native code (no copy); kept alive until the call settles. */
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1 | 3 | 4;
+  /** Default: `'gray'`, `'rgb'` or `'rgba'` by channel count. */
+  format?: PixelFormat;
+}
+
+/**
+ * An image: encoded bytes (JPEG, PNG, WebP, GIF, TIFF, AVIF — whatever sharp decodes; EXIF
+ * orientation applied), a file path, a base64 string (with or without a `data:` prefix),
+ * or raw pixels.
+ */
+export type ImageInput = Buffer | Uint8Array | string | RawImage;
+
+/** One class of a single-label result. */
+export interface ClassificationPrediction {
+  class: string;
+  class_id: number;
+  confidence: number;
+}
+
+interface ResultBase {
+  /** UUID v4 of this inference. */
+  inference_id: string;
+  /** Seconds spent on this call: decode, preprocessing, inference and postprocessing. */
+  time: number;
+  /** Size of the image as received (after EXIF orientation, before any resize). */
+  image: { width: number; height: number };
+  prediction_type: 'ClassificationModel';
+  /** The file path, when the input was a path. */
+  image_path?: string;
+}
+
+/** Roboflow single-label result: every class (or those >= `confidence`), highest first. */
+export interface SingleLabelResult extends ResultBase {
+  predictions: ClassificationPrediction[];
+  /** Class of `predictions[0]`, or `""` when no class passed the threshold. */
+  top: string;
+  /** Confidence of `top`, or 0. */
+  confidence: number;
+}
+
+/** Roboflow multi-label result: every class in class order, unrounded. */
+export interface MultiLabelResult extends ResultBase {
+  predictions: Record<string, { confidence: number; class_id: number }>;
+  /** Classes strictly above the threshold, in class order. */
+  predicted_classes: string[];
+}
+
+export type ClassificationResult = SingleLabelResult | MultiLabelResult;
+
+/** A result serialized as inside a Roboflow workflow. */
+export type WorkflowPrediction = (
+  | Omit<SingleLabelResult, 'prediction_type' | 'image_path'>
+  | Omit<MultiLabelResult, 'prediction_type' | 'image_path'>
+) & { prediction_type: 'classification'; parent_id: string; root_parent_id: string };
+
+/** The output of Roboflow's Workflows classification block (`roboflow_classification_model@v2`). */
+export interface WorkflowBlockOutput {
+  predictions: WorkflowPrediction;
+  inference_id: string;
+  model_id: string;
+}
+
+/** What a loaded model is and how it is fed. */
+export interface ModelInfo {
+  /** The model file that was loaded. */
+  path: string;
+  backend: 'torch';
+  /** The device the model runs on, e.g. `'cpu'` or `'cuda:0'`. */
+  device: string;
+  metadata: ModelMetadata;
+  metadataSource: MetadataSource;
+  /** Number of model outputs (= classes). */
+  numClasses: number;
+}
+
+/** The preprocessed input of a batch, exactly as the model receives it. */
+export interface PreprocessedBatch {
+  /** NCHW float32 values. */
+  tensor: Float32Array;
+  shape: [number, number, number, number];
+  /** Original size of each image. */
+  sizes: { width: number; height: number }[];
+}
+
+/** What this binary was built with and can use now. */
+export interface BuildInfo {
+  /** libtorch version the addon was built against. */
+  torch: string;
+  /** The CUDA kernels were compiled in. */
+  cuda: boolean;
+  /** libtorch sees a usable CUDA GPU now. */
+  cudaAvailable: boolean;
+  /** TensorRT backend compiled in. */
+  tensorrt: boolean;
+  backends: string[];
+  /** Path of the loaded `.node` file. */
+  binary: string;
+}
