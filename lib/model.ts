@@ -19,7 +19,7 @@ import type {
 } from './types';
 import { boolean, integer, invalid, isPlainObject, number, oneOf, optionsObject } from './validate';
 
-const LOAD_KEYS = ['device', 'threads', 'preprocessThreads', 'optimize', 'metadata', 'limitInputPixels'] as const;
+const LOAD_KEYS = ['device', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'metadata', 'limitInputPixels'] as const;
 const CLASSIFY_KEYS = ['confidence', 'fullPrecision'] as const;
 const DEVICE = /^(auto|cpu|cuda(:\d+)?)$/;
 
@@ -69,13 +69,15 @@ export class Model {
     const threads = o.threads === undefined ? 0 : integer('options.threads', o.threads, 1, 1024);
     const preprocessThreads = o.preprocessThreads === undefined ? 0 : integer('options.preprocessThreads', o.preprocessThreads, 1, 1024);
     const optimize = o.optimize === undefined ? true : boolean('options.optimize', o.optimize);
+    const precision = o.precision === undefined ? 'fp32' : oneOf('options.precision', o.precision, ['fp32', 'fp16'] as const);
+    const cudaGraphs = o.cudaGraphs === undefined ? true : boolean('options.cudaGraphs', o.cudaGraphs);
     if (o.metadata !== undefined && !isPlainObject(o.metadata)) throw invalid('options.metadata', 'an object', o.metadata);
     const limit = o.limitInputPixels;
     const pixelLimit = limit === undefined ? DEFAULT_PIXEL_LIMIT : limit === false ? 0 : integer('options.limitInputPixels', limit, 1, Number.MAX_SAFE_INTEGER);
 
     const file = resolveModelFile(modelPath);
     const { binding } = native();
-    const nativeModel = await call(() => binding.loadModel(file, { device, threads, optimize }));
+    const nativeModel = await call(() => binding.loadModel(file, { device, threads, optimize, precision, cudaGraphs }));
     try {
       const found = findMetadata(file, nativeModel.metadata);
       const where = found.source === 'options' ? 'loadModel options' : `${file} (${found.source} metadata)`;

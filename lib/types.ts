@@ -68,6 +68,10 @@ export interface LoadOptions {
   preprocessThreads?: number;
   /** Freeze and fuse the TorchScript graph for inference. Default `true`. */
   optimize?: boolean;
+  /** CUDA only: run the model in `'fp16'` (half) or `'fp32'`. Default `'fp32'`; ignored on the CPU. */
+  precision?: 'fp32' | 'fp16';
+  /** CUDA only: capture one CUDA graph per batch size and replay it. Default `true`. */
+  cudaGraphs?: boolean;
   /** Metadata fields that override (or supply) what the model files say. */
   metadata?: Partial<ModelMetadata>;
   /** Largest image accepted, in pixels (width x height); `false` for no limit. Default 268402689 (sharp's). */

@@ -25,6 +25,12 @@ edge::BackendOptions readLoadOptions(Napi::Env env, Napi::Value value) {
   if (obj.Has("device") && obj.Get("device").IsString()) options.device = obj.Get("device").As<Napi::String>();
   if (obj.Has("threads") && obj.Get("threads").IsNumber()) options.threads = obj.Get("threads").As<Napi::Number>();
   if (obj.Has("optimize") && obj.Get("optimize").IsBoolean()) options.optimize = obj.Get("optimize").As<Napi::Boolean>();
+  if (obj.Has("precision") && obj.Get("precision").IsString()) {
+    const std::string precision = obj.Get("precision").As<Napi::String>();
+    if (precision != "fp32" && precision != "fp16") throwError(env, "ERR_INVALID_ARGUMENT", "precision must be 'fp32' or 'fp16'");
+    options.precision = precision == "fp16" ? edge::Precision::FP16 : edge::Precision::FP32;
+  }
+  if (obj.Has("cudaGraphs") && obj.Get("cudaGraphs").IsBoolean()) options.cudaGraphs = obj.Get("cudaGraphs").As<Napi::Boolean>();
   return options;
 }
 
@@ -50,11 +56,7 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
   out.Set("torch", edge::torchVersion());
-#ifdef EDGE_WITH_CUDA
-  out.Set("cuda", true);
-#else
-  out.Set("cuda", false);
-#endif
+  out.Set("cuda", edge::cudaBuilt());
   out.Set("cudaAvailable", edge::torchCudaAvailable());
   out.Set("tensorrt", false);
   Napi::Array backends = Napi::Array::New(env, 1);

@@ -8,15 +8,22 @@
 #include <string>
 #include <vector>
 
+#include "image.h"
+#include "preprocess.h"
+
 namespace edge {
 
 // Writes n*3*height*width floats (NCHW) into host memory owned by the backend.
 using InputWriter = std::function<void(float* input)>;
 
+enum class Precision { FP32, FP16 };
+
 struct BackendOptions {
-  std::string device = "cpu";  // "cpu", "cuda", "cuda:N" ("auto" is resolved before)
+  std::string device = "cpu";  // "cpu", "cuda", "cuda:N" or "auto"
   int threads = 0;             // intra-op threads for CPU inference, 0 = backend default
   bool optimize = true;        // apply the backend's inference optimisations (freezing, fusion)
+  Precision precision = Precision::FP32;  // CUDA only
+  bool cudaGraphs = true;                 // CUDA only: capture one graph per batch size and replay it
 };
 
 struct Outputs {
@@ -31,6 +38,20 @@ class Backend {
   // Runs a batch: `write` fills the backend's input buffer in place, so that
   // preprocessing writes straight into the tensor the model reads.
   virtual Outputs run(int n, int height, int width, const InputWriter& write) = 0;
+  // Preprocesses and runs images. The default preprocesses on the CPU straight
+  // into the input buffer; GPU backends override it with their own kernel.
+  virtual Outputs runImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int threads) {
+    return run(static_cast<int>(images.size()), spec.height, spec.width,
+               [&](float* input) { preprocessBatch(images, spec, input, threads); });
+  }
+  // The preprocessed input exactly as runImages() would feed it (as floats),
+  // for tests and debugging. GPU backends run their kernel and copy back.
+  virtual std::vector<float> preprocessImages(const std::vector<ImageView>& images, const PreprocessSpec& spec,
+                                              int threads) {
+    std::vector<float> tensor(images.size() * spec.imageSize());
+    preprocessBatch(images, spec, tensor.data(), threads);
+    return tensor;
+  }
   virtual std::string name() const = 0;    // e.g. "torch"
   virtual std::string device() const = 0;  // e.g. "cpu", "cuda:0"
 };

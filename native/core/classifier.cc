@@ -43,19 +43,13 @@ std::shared_ptr<const ClassifierConfig> Classifier::config() const {
 Scores Classifier::classify(const std::vector<ImageView>& images) const {
   const auto config = this->config();
   validateBatch(images, *config);
-  const PreprocessSpec& spec = config->spec;
-  const Outputs outputs = backend_->run(static_cast<int>(images.size()), spec.height, spec.width, [&](float* input) {
-    preprocessBatch(images, spec, input, config->preprocessThreads);
-  });
-  return toScores(outputs, config->activation);
+  return toScores(backend_->runImages(images, config->spec, config->preprocessThreads), config->activation);
 }
 
 std::vector<float> Classifier::preprocess(const std::vector<ImageView>& images) const {
   const auto config = this->config();
   validateBatch(images, *config);
-  std::vector<float> tensor(images.size() * config->spec.imageSize());
-  preprocessBatch(images, config->spec, tensor.data(), config->preprocessThreads);
-  return tensor;
+  return backend_->preprocessImages(images, config->spec, config->preprocessThreads);
 }
 
 Scores Classifier::infer(const float* tensor, size_t length, int n) const {

@@ -10,22 +10,22 @@
 #include <sys/stat.h>
 
 #include "error.h"
+#include "torch_common.h"
+#ifdef EDGE_WITH_CUDA
+#include "cuda/torch_cuda_backend.h"
+#endif
 
 namespace edge {
 
 namespace {
 
-// c10 messages carry a C++ backtrace after the first lines: keep the useful part.
-std::string shortMessage(const c10::Error& e) {
-  std::string m = e.what_without_backtrace();
-  const size_t cut = m.find("\nException raised from");
-  if (cut != std::string::npos) m.resize(cut);
-  return m;
-}
-
 torch::Device parseDevice(const std::string& device) {
   if (device == "cpu") return torch::Device(torch::kCPU);
   if (device.rfind("cuda", 0) == 0) {
+#ifndef EDGE_WITH_CUDA
+    throw Error(ErrorCode::Unsupported, "device '" + device + "' requested but edge-classify was built without CUDA; " +
+                                            "rebuild with a CUDA libtorch and nvcc (see the README), or use device: 'cpu'");
+#endif
     if (!torch::cuda::is_available()) {
       throw Error(ErrorCode::Unsupported,
                   "device '" + device + "' requested but this libtorch sees no CUDA GPU; use device: 'cpu' or 'auto'");
@@ -48,6 +48,7 @@ torch::Device parseDevice(const std::string& device) {
   throw Error(ErrorCode::InvalidArgument, "unknown device '" + device + "'; use 'cpu', 'cuda', 'cuda:N' or 'auto'");
 }
 
+// CPU inference. Preprocessing writes straight into the input tensor's memory.
 class TorchBackend final : public Backend {
  public:
   TorchBackend(torch::jit::Module module, torch::Device device, int threads)
@@ -58,30 +59,13 @@ class TorchBackend final : public Backend {
     if (threads_ > 0 && at::get_num_threads() != threads_) at::set_num_threads(threads_);
     try {
       c10::InferenceMode guard;
-      const bool cuda = device_.is_cuda();
-      auto hostOptions = torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(cuda);
-      torch::Tensor input = torch::empty({n, 3, height, width}, hostOptions);
+      torch::Tensor input = torch::empty({n, 3, height, width}, torch::kFloat32);
       write(input.data_ptr<float>());
-      if (cuda) input = input.to(device_, /*non_blocking=*/true);
-      torch::jit::IValue result = module_.forward({input});
-      torch::Tensor out = firstTensor(result).to(torch::kCPU, torch::kFloat32).contiguous();
-      if (out.numel() % n != 0 || out.numel() == 0) {
-        throw Error(ErrorCode::ModelMismatch, "model returned " + std::to_string(out.numel()) +
-                                                  " values for a batch of " + std::to_string(n) +
-                                                  "; a classifier must return one row of scores per image");
-      }
-      Outputs outputs;
-      outputs.rows = n;
-      outputs.cols = static_cast<int>(out.numel() / n);
-      outputs.values.assign(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
-      return outputs;
+      return toOutputs(firstTensor(module_.forward({input})), n);
     } catch (const c10::OutOfMemoryError& e) {
-      throw Error(ErrorCode::OutOfMemory, "out of memory running a batch of " + std::to_string(n) + ": " +
-                                              shortMessage(e) + "; use a smaller batch");
+      throw outOfMemory(e, n);
     } catch (const c10::Error& e) {
-      throw Error(ErrorCode::Inference, "the model failed on a " + std::to_string(n) + "x3x" + std::to_string(height) +
-                                            "x" + std::to_string(width) + " input (check the input size in the " +
-                                            "model's metadata): " + shortMessage(e));
+      throw inferenceError(e, n, height, width);
     }
   }
 
@@ -89,15 +73,6 @@ class TorchBackend final : public Backend {
   std::string device() const override { return device_.str(); }
 
  private:
-  // A classifier may return a tensor, or a tuple/list/dict whose first entry is one.
-  static torch::Tensor firstTensor(const torch::jit::IValue& value) {
-    if (value.isTensor()) return value.toTensor();
-    if (value.isTuple() && !value.toTupleRef().elements().empty()) return firstTensor(value.toTupleRef().elements()[0]);
-    if (value.isList() && value.toListRef().size() > 0) return firstTensor(value.toListRef()[0]);
-    if (value.isGenericDict() && value.toGenericDict().size() > 0) return firstTensor(value.toGenericDict().begin()->value());
-    throw Error(ErrorCode::ModelMismatch, "the model's forward() returned " + value.tagKind() + ", not a tensor of scores");
-  }
-
   torch::jit::Module module_;
   torch::Device device_;
   int threads_;
@@ -105,6 +80,14 @@ class TorchBackend final : public Backend {
 };
 
 }  // namespace
+
+bool cudaBuilt() {
+#ifdef EDGE_WITH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
 
 bool torchCudaAvailable() { return torch::cuda::is_available(); }
 
@@ -117,7 +100,7 @@ LoadedModel loadTorchModel(const std::string& path, const BackendOptions& option
   if (info.st_size == 0) throw Error(ErrorCode::ModelLoad, "model file is empty: " + path);
 
   std::string device = options.device;
-  if (device == "auto") device = torch::cuda::is_available() ? "cuda" : "cpu";
+  if (device == "auto") device = cudaBuilt() && torch::cuda::is_available() ? "cuda" : "cpu";
   const torch::Device target = parseDevice(device);
   if (options.threads > 0) at::set_num_threads(options.threads);
 
@@ -133,6 +116,14 @@ LoadedModel loadTorchModel(const std::string& path, const BackendOptions& option
     throw Error(ErrorCode::ModelLoad, "TorchScript file " + path + " has no forward() method");
   }
   module.eval();
+#ifdef EDGE_WITH_CUDA
+  if (target.is_cuda()) {
+    LoadedModel loaded;
+    loaded.backend = makeTorchCudaBackend(std::move(module), target, options);
+    loaded.metadataJson = extra["metadata.json"];
+    return loaded;
+  }
+#endif
   if (options.optimize) {
     try {
       module = torch::jit::optimize_for_inference(module);

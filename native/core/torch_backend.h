@@ -18,6 +18,9 @@ struct LoadedModel {
 // edge::Error(Unsupported) when the device cannot be used.
 LoadedModel loadTorchModel(const std::string& path, const BackendOptions& options);
 
+// True when the CUDA kernels and backend were compiled in.
+bool cudaBuilt();
+
 // True when this libtorch can run on a CUDA device right now.
 bool torchCudaAvailable();
 

@@ -1,0 +1,80 @@
+/**
+ * GPU benchmark (issue 3): resnet18, resnet50, mobilenet_v3_small, efficientnet_b0 (seeded random
+ * weights), fp32 and fp16, batch 1/8/64/256: edge-classify classify() from raw frames and from JPEG
+ * bytes, side by side in the same run with PyTorch in Python on the same GPU (model-only eager and
+ * CUDA graph, and a typical cv2 + torchvision pipeline).
+ * Usage: node dist/benchmarks/gpu.js [--quick]   (fixtures from make_fixtures.py --all)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { buildInfo, loadModel } from '../lib/index';
+import { type Row, time, writeResults } from './lib/report';
+
+const root = path.resolve(__dirname, '..', '..');
+const quick = process.argv.includes('--quick');
+const minMs = quick ? 300 : 1000;
+const fixtures = path.join(root, 'test', '.fixtures');
+const work = path.join(root, 'benchmarks', '.work');
+const MODELS = ['resnet18', 'resnet50', 'mobilenet_v3_small', 'efficientnet_b0'];
+const PRECISIONS = ['fp32', 'fp16'] as const;
+const BATCHES = [1, 8, 64, 256];
+const python = JSON.parse(readFileSync(path.join(fixtures, 'python.json'), 'utf8')).python as string;
+
+async function main() {
+  const info = buildInfo();
+  if (!info.cuda || !info.cudaAvailable) throw new Error(`no CUDA here: ${JSON.stringify(info)}`);
+  mkdirSync(work, { recursive: true });
+  // A ~0.25-megapixel photo (640x400), as a JPEG and as a decoded RGB frame.
+  const jpegPath = path.join(work, 'photo-640x400.jpg');
+  writeFileSync(jpegPath, await sharp(path.join(fixtures, 'photos', 'chelsea.png')).resize(640, 400, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer());
+  const jpeg = readFileSync(jpegPath);
+  const decoded = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+  const raw = { data: decoded.data, width: decoded.info.width, height: decoded.info.height, channels: 3 as const };
+
+  const rows: Row[] = [];
+  const push = (row: Row) => {
+    const r = { ...row, imagesPerSecond: ((row.batch ?? 1) * 1000) / row.stats.medianMs };
+    rows.push(r);
+    console.log(`${r.case} ${r.model} ${r.precision} b${r.batch} ${r.impl}: median ${r.stats.medianMs.toFixed(3)} ms, ${r.imagesPerSecond.toFixed(0)} img/s`);
+  };
+  for (const name of MODELS) {
+    for (const precision of PRECISIONS) {
+      const model = await loadModel(path.join(fixtures, 'models', `${name}.torchscript`), {
+        device: 'cuda',
+        precision,
+        metadata: { input: { width: 224, height: 224 }, resize: 'stretch' },
+      });
+      for (const n of BATCHES) {
+        const frames = Array(n).fill(raw);
+        push({ case: 'classify raw frames', impl: 'edge-classify', model: name, precision, batch: n, stats: await time(() => model.classifyBatch(frames), { minMs, minRuns: 10 }) });
+        const jpegs = Array(n).fill(jpeg);
+        push({ case: 'classify JPEG bytes', impl: 'edge-classify', model: name, precision, batch: n, stats: await time(() => model.classifyBatch(jpegs), { minMs, minRuns: 5 }) });
+      }
+      await model.dispose();
+    }
+  }
+  console.log('running the PyTorch (Python) peers...');
+  const job = {
+    models: Object.fromEntries(MODELS.map((m) => [m, path.join(fixtures, 'models', `${m}.torchscript`)])),
+    precisions: PRECISIONS,
+    batches: BATCHES,
+    pipeline_batches: [1, 8, 64],
+    jpeg: jpegPath,
+    min_ms: minMs,
+  };
+  const py = JSON.parse(execFileSync(python, [path.join(root, 'benchmarks', 'python', 'peer_gpu.py')], { input: JSON.stringify(job), encoding: 'utf8', maxBuffer: 64 << 20 }));
+  for (const r of py.rows as Row[]) push(r);
+
+  const key = (r: Row) => `${r.model}|${r.precision}|${String(r.batch).padStart(3, '0')}|${r.case}`;
+  rows.sort((a, b) => key(a).localeCompare(key(b)));
+  const ours = (r: Row, c: string) => rows.find((o) => o.impl === 'edge-classify' && o.case === c && o.model === r.model && o.precision === r.precision && o.batch === r.batch);
+  writeResults('gpu', `edge-classify on ${py.device}`, rows, { torchPython: py.torch, buildInfo: info },
+    (r) => (r.impl === 'edge-classify' ? undefined : ours(r, r.case === 'classify JPEG bytes' ? 'classify JPEG bytes' : 'classify raw frames')));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

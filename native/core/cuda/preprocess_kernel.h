@@ -1,0 +1,48 @@
+// The fused GPU preprocessing kernel, callable from plain C++: one launch does
+// resize (the same bilinear and geometry as the CPU path), letterbox /
+// stretch / center-crop, normalisation, channel order, HWC->CHW and the cast
+// to float or half for a whole batch, writing into the model's input tensor.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "../image.h"
+#include "../preprocess.h"
+
+namespace edge {
+
+// Where image i's pixels are in the device staging buffer, and how it maps to the target.
+struct GpuImage {
+  uint64_t offset = 0;  // byte offset in the staging buffer
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  int rgb[3] = {0, 1, 2};  // byte offsets of R, G, B inside a pixel
+  int scaledWidth = 0;
+  int scaledHeight = 0;
+  int offsetX = 0;
+  int offsetY = 0;
+};
+
+struct GpuSpec {
+  int width = 0;
+  int height = 0;
+  bool bgr = false;
+  float scale[3] = {1, 1, 1};  // per tensor plane: 1 / (255 * std)
+  float bias[3] = {0, 0, 0};   // per tensor plane: -mean / std
+  float pad[3] = {0, 0, 0};    // normalised pad value per plane
+};
+
+// Host-side description of a batch (plans computed with planResize()).
+std::vector<GpuImage> planGpuBatch(const std::vector<ImageView>& images, const PreprocessSpec& spec, uint64_t* totalBytes);
+GpuSpec gpuSpec(const PreprocessSpec& spec);
+
+// Launches the kernel on `stream`. `images` points to n GpuImage in device memory;
+// `out` is n*3*H*W floats (half == false) or halves (half == true).
+void launchPreprocess(const uint8_t* pixels, const GpuImage* images, int n, const GpuSpec& spec, void* out, bool half,
+                      cudaStream_t stream);
+
+}  // namespace edge

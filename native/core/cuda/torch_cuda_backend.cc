@@ -1,0 +1,213 @@
+#include "torch_cuda_backend.h"
+
+#include <ATen/Context.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include "../torch_common.h"
+#include "cuda_check.h"
+#include "pinned_buffer.h"
+#include "preprocess_kernel.h"
+
+namespace edge {
+
+namespace {
+
+// The static input/output of one captured batch size.
+struct CapturedGraph {
+  torch::Tensor input;
+  torch::Tensor output;
+  std::unique_ptr<at::cuda::CUDAGraph> graph;
+};
+
+class TorchCudaBackend final : public Backend {
+ public:
+  TorchCudaBackend(torch::jit::Module module, torch::Device device, const BackendOptions& options)
+      : module_(std::move(module)),
+        device_(device),
+        half_(options.precision == Precision::FP16),
+        graphs_(options.cudaGraphs),
+        stream_(c10::cuda::getStreamFromPool(/*isHighPriority=*/true, device.index())) {}
+
+  Outputs run(int n, int height, int width, const InputWriter& write) override {
+    return guarded(n, height, width, [&] {
+      hostInput_.reserve(static_cast<size_t>(n) * 3 * height * width * sizeof(float));
+      float* host = reinterpret_cast<float*>(hostInput_.data());
+      write(host);
+      torch::Tensor input = inputTensor(n, height, width);
+      torch::Tensor staged = torch::from_blob(host, {n, 3, height, width}, torch::kFloat32);
+      // Pinned -> device copy on our stream, then the cast to the model's precision.
+      torch::Tensor onDevice = staged.to(device_, /*non_blocking=*/true);
+      input.copy_(onDevice);
+      return forward(n, input);
+    });
+  }
+
+  Outputs runImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
+    const int n = static_cast<int>(images.size());
+    return guarded(n, spec.height, spec.width, [&] {
+      torch::Tensor input = inputTensor(n, spec.height, spec.width);
+      preprocessInto(images, spec, input);
+      return forward(n, input);
+    });
+  }
+
+  std::vector<float> preprocessImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
+    const int n = static_cast<int>(images.size());
+    std::vector<float> result;
+    guarded(n, spec.height, spec.width, [&] {
+      torch::Tensor input = torch::empty({n, 3, spec.height, spec.width}, dtypeOptions());
+      preprocessInto(images, spec, input);
+      torch::Tensor host = input.to(torch::kCPU, torch::kFloat32).contiguous();
+      result.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
+      return Outputs{};
+    });
+    return result;
+  }
+
+  std::string name() const override { return "torch"; }
+  std::string device() const override { return device_.str(); }
+
+ private:
+  torch::TensorOptions dtypeOptions() const {
+    return torch::TensorOptions().device(device_).dtype(half_ ? torch::kHalf : torch::kFloat32);
+  }
+
+  // Runs `body` under the model's lock, device and stream; maps failures to typed errors.
+  template <typename Body>
+  Outputs guarded(int n, int height, int width, Body&& body) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    try {
+      c10::InferenceMode inference;
+      c10::cuda::CUDAGuard deviceGuard(device_);
+      c10::cuda::CUDAStreamGuard streamGuard(stream_);
+      return body();
+    } catch (const c10::OutOfMemoryError& e) {
+      // Free the cached blocks so that smaller batches still fit.
+      graphsByBatch_.clear();
+      c10::cuda::CUDACachingAllocator::emptyCache();
+      throw outOfMemory(e, n);
+    } catch (const c10::Error& e) {
+      throw inferenceError(e, n, height, width);
+    }
+  }
+
+  // Copies the pixels into pinned staging once, sends them to the GPU and runs the kernel into `input`.
+  void preprocessInto(const std::vector<ImageView>& images, const PreprocessSpec& spec, torch::Tensor& input) {
+    uint64_t pixelBytes = 0;
+    const std::vector<GpuImage> plans = planGpuBatch(images, spec, &pixelBytes);
+    const size_t planBytes = plans.size() * sizeof(GpuImage);
+    staging_.reserve(pixelBytes + planBytes);
+    for (size_t i = 0; i < images.size(); ++i) {
+      const ImageView& im = images[i];
+      std::memcpy(staging_.data() + plans[i].offset, im.data, static_cast<size_t>(im.width) * im.height * im.channels());
+    }
+    std::memcpy(staging_.data() + pixelBytes, plans.data(), planBytes);
+    if (!devicePixels_.defined() || static_cast<uint64_t>(devicePixels_.numel()) < pixelBytes + planBytes) {
+      devicePixels_ = torch::empty({static_cast<int64_t>(pixelBytes + planBytes)},
+                                   torch::TensorOptions().device(device_).dtype(torch::kUInt8));
+    }
+    uint8_t* device = devicePixels_.data_ptr<uint8_t>();
+    EDGE_CUDA_CHECK(cudaMemcpyAsync(device, staging_.data(), pixelBytes + planBytes, cudaMemcpyHostToDevice, stream_.stream()));
+    launchPreprocess(device, reinterpret_cast<const GpuImage*>(device + pixelBytes), static_cast<int>(images.size()),
+                     gpuSpec(spec), input.data_ptr(), half_, stream_.stream());
+  }
+
+  // The tensor to write a batch of n into: a captured graph's static input, or a fresh one.
+  torch::Tensor inputTensor(int n, int height, int width) {
+    if (graphs_) {
+      auto it = graphsByBatch_.find(n);
+      if (it != graphsByBatch_.end() && it->second.input.size(2) == height && it->second.input.size(3) == width) {
+        return it->second.input;
+      }
+    }
+    return torch::empty({n, 3, height, width}, dtypeOptions());
+  }
+
+  Outputs forward(int n, const torch::Tensor& input) {
+    if (graphs_) {
+      auto it = graphsByBatch_.find(n);
+      if (it != graphsByBatch_.end() && it->second.input.data_ptr() == input.data_ptr()) {
+        it->second.graph->replay();
+        return toOutputs(it->second.output, n);
+      }
+      if (it == graphsByBatch_.end() && capture(n, input)) {
+        CapturedGraph& g = graphsByBatch_.at(n);
+        g.input.copy_(input);
+        g.graph->replay();
+        return toOutputs(g.output, n);
+      }
+    }
+    return toOutputs(firstTensor(module_.forward({input})), n);
+  }
+
+  // Captures the forward pass for batch size n; on failure graphs are turned off for this model.
+  bool capture(int n, const torch::Tensor& like) {
+    CapturedGraph g;
+    g.input = torch::empty_like(like);
+    g.input.copy_(like);
+    try {
+      for (int i = 0; i < 3; ++i) module_.forward({g.input});  // warm-up: profiling executor, cuDNN autotuning
+      EDGE_CUDA_CHECK(cudaStreamSynchronize(stream_.stream()));
+      g.graph = std::make_unique<at::cuda::CUDAGraph>();
+      g.graph->capture_begin();
+      try {
+        g.output = firstTensor(module_.forward({g.input}));
+        g.graph->capture_end();
+      } catch (...) {
+        cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+        cudaStreamIsCapturing(stream_.stream(), &status);
+        if (status != cudaStreamCaptureStatusNone) {
+          cudaGraph_t broken = nullptr;
+          cudaStreamEndCapture(stream_.stream(), &broken);
+          if (broken) cudaGraphDestroy(broken);
+        }
+        cudaGetLastError();  // clear the capture error
+        throw;
+      }
+    } catch (const c10::OutOfMemoryError&) {
+      throw;
+    } catch (const std::exception&) {
+      graphs_ = false;  // this model cannot be captured: run it eagerly from now on
+      return false;
+    }
+    graphsByBatch_.emplace(n, std::move(g));
+    return true;
+  }
+
+  torch::jit::Module module_;
+  torch::Device device_;
+  bool half_;
+  bool graphs_;
+  c10::cuda::CUDAStream stream_;
+  std::mutex mutex_;
+  PinnedBuffer staging_;    // uint8 pixels + per-image plans
+  PinnedBuffer hostInput_;  // float input for run()
+  torch::Tensor devicePixels_;
+  std::map<int, CapturedGraph> graphsByBatch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> makeTorchCudaBackend(torch::jit::Module module, torch::Device device, const BackendOptions& options) {
+  at::globalContext().setBenchmarkCuDNN(true);  // cuDNN autotuning per input shape
+  module.to(device);
+  if (options.precision == Precision::FP16) module.to(torch::kHalf);
+  module.eval();
+  if (options.optimize) {
+    try {
+      module = torch::jit::optimize_for_inference(module);
+    } catch (const c10::Error&) {
+      // Some scripted models cannot be frozen; they still run unoptimised.
+    }
+  }
+  return std::make_unique<TorchCudaBackend>(std::move(module), device, options);
+}
+
+}  // namespace edge

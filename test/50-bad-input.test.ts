@@ -1,0 +1,108 @@
+// Bad input of every kind: a typed error with an actionable message, no crash,
+// and the model keeps working for other calls.
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DecodeError,
+  DisposedError,
+  InvalidImageError,
+  InvalidOptionError,
+  loadModel,
+  type Model,
+} from '../lib/index.mjs';
+import { digitsModel, scratch } from './helpers';
+
+let model: Model;
+let jpeg: Buffer;
+beforeAll(async () => {
+  model = await loadModel(digitsModel, { limitInputPixels: 4096 * 4096 });
+  jpeg = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+});
+afterAll(() => model.dispose());
+
+const rgb = (w: number, h: number, bytes = w * h * 3) => ({ data: new Uint8Array(bytes), width: w, height: h, channels: 3 as const });
+
+const CASES: [string, () => unknown, new (...a: never[]) => Error, RegExp][] = [
+  ['empty buffer', () => Buffer.alloc(0), DecodeError, /empty/],
+  ['truncated JPEG', () => jpeg.subarray(0, jpeg.length >> 1), DecodeError, /decoded|truncated|corrupt/i],
+  ['corrupt JPEG body', () => Buffer.concat([jpeg.subarray(0, 200), Buffer.alloc(500, 0x55), jpeg.subarray(700)]), DecodeError, /./],
+  ['non-image bytes', () => Buffer.from('this is a text file, not an image'), DecodeError, /not a supported image/],
+  ['bad base64', () => 'not base64 at all!', DecodeError, /neither an existing file path nor valid base64/],
+  ['data: URL without base64', () => 'data:image/png,abc', DecodeError, /base64/],
+  ['base64 of non-image bytes', () => Buffer.from('hello world').toString('base64'), DecodeError, /not a supported image/],
+  ['a directory', () => scratch, InvalidOptionError, /directory/],
+  ['empty string', () => '', InvalidOptionError, /empty string/],
+  ['a number', () => 42, InvalidOptionError, /Expected a Buffer/],
+  ['null', () => null, InvalidOptionError, /Expected a Buffer/],
+  ['zero-sized raw image', () => rgb(0, 10), InvalidImageError, /width must be a positive integer/],
+  ['raw buffer too short', () => rgb(10, 10, 299), InvalidImageError, /holds 299 bytes but 10x10x3 needs 300/],
+  ['unsupported channel count', () => ({ data: new Uint8Array(200), width: 10, height: 10, channels: 2 }), InvalidImageError, /channels must be 1, 3 or 4/],
+  ['format / channels disagree', () => ({ data: new Uint8Array(400), width: 10, height: 10, channels: 4, format: 'rgb' }), InvalidImageError, /has 3 channel/],
+  ['unknown format', () => ({ data: new Uint8Array(300), width: 10, height: 10, channels: 3, format: 'yuv' }), InvalidOptionError, /format/],
+  ['raw data not bytes', () => ({ data: [1, 2, 3], width: 1, height: 1, channels: 3 }), InvalidOptionError, /Uint8Array/],
+  ['raw image over the pixel limit', () => rgb(5000, 5000, 3), InvalidImageError, /over the limit/],
+];
+
+describe('bad images', () => {
+  it.each(CASES)('%s', async (_name, make, ErrorClass, message) => {
+    const error = await model.classify(make() as never).catch((e) => e);
+    expect(error).toBeInstanceOf(ErrorClass);
+    expect(error.message).toMatch(message);
+    expect(typeof error.code).toBe('string');
+  });
+  it('an encoded image over the pixel limit', async () => {
+    const small = await loadModel(digitsModel, { limitInputPixels: 100 });
+    const error = await small.classify(jpeg).catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidImageError);
+    expect(error.message).toMatch(/pixel limit of 100.*limitInputPixels/);
+    await small.dispose();
+  });
+  it('a bad image in a batch names its index', async () => {
+    await expect(model.classifyBatch([jpeg, Buffer.from('junk'), jpeg])).rejects.toThrow(/images\[1\]/);
+  });
+  it('the model still works after all of that', async () => {
+    const r = await model.classify(jpeg);
+    expect(r.image).toEqual({ width: 300, height: 200 });
+  });
+});
+
+describe('bad options', () => {
+  it.each([
+    [{ confidence: 2 }, /between 0 and 1/],
+    [{ confidence: -0.1 }, /between 0 and 1/],
+    [{ confidence: '0.5' }, /between 0 and 1/],
+    [{ fullPrecision: 1 }, /a boolean/],
+    [{ confidnce: 0.5 }, /Unknown option options.confidnce/],
+    ['fast', /an object/],
+  ])('classify(image, %o)', async (options, message) => {
+    const error = await model.classify(jpeg, options as never).catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error.message).toMatch(message);
+  });
+  it('classifyBatch needs a non-empty array', async () => {
+    await expect(model.classifyBatch([])).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(model.classifyBatch(jpeg as never)).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+  it('infer checks the tensor size', async () => {
+    await expect(model.infer(new Float32Array(10), 1)).rejects.toThrow(/does not hold 1 image/);
+    await expect(model.infer([1, 2] as never, 1)).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+});
+
+describe('dispose', () => {
+  it('calls after dispose reject with DisposedError; dispose is idempotent', async () => {
+    const m = await loadModel(digitsModel);
+    await m.dispose();
+    await m.dispose();
+    await expect(m.classify(jpeg)).rejects.toBeInstanceOf(DisposedError);
+    await expect(m.preprocess([jpeg])).rejects.toBeInstanceOf(DisposedError);
+    await expect(m.infer(new Float32Array(3 * 32 * 32), 1)).rejects.toBeInstanceOf(DisposedError);
+  });
+  it('dispose while calls are in flight: they finish, nothing crashes', async () => {
+    const m = await loadModel(digitsModel);
+    const calls = Array.from({ length: 8 }, () => m.classify(jpeg).then(() => 'ok', (e) => e.code));
+    await m.dispose();
+    const outcomes = await Promise.all(calls);
+    for (const o of outcomes) expect(['ok', 'ERR_DISPOSED']).toContain(o);
+  });
+});

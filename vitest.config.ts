@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// Native suites run one file at a time in forked processes (2-core machines,
+// libtorch thread pools); numbered files go from the lowest layer up.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/gpu/**', 'node_modules/**'],
+    pool: 'forks',
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    sequence: { concurrent: false },
+  },
+});
