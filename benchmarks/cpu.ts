@@ -25,8 +25,22 @@ const work = path.join(root, 'benchmarks', '.work');
 const MODELS = ['resnet18', 'mobilenet_v3_small'];
 const BATCHES = quick ? [1, 8] : [1, 8, 32];
 const python = JSON.parse(readFileSync(path.join(fixtures, 'python.json'), 'utf8')).python as string;
-// onnxruntime-node lives in benchmarks/node_modules (installed with scripts skipped).
-const ort = createRequire(path.join(root, 'benchmarks', 'package.json'))('onnxruntime-node') as typeof import('onnxruntime-node');
+/** The part of onnxruntime-node's API used here, typed locally so that the library builds without the peer installed. */
+interface Ort {
+  InferenceSession: { create(file: string, options: { intraOpNumThreads: number; interOpNumThreads: number }): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, { data: Float32Array }>>; release(): Promise<void> }> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
+  env: { versions?: { node?: string } };
+}
+// onnxruntime-node lives in benchmarks/node_modules (installed with scripts skipped by `npm --prefix benchmarks run setup`).
+function loadOrt(): Ort {
+  try {
+    return createRequire(path.join(root, 'benchmarks', 'package.json'))('onnxruntime-node') as Ort;
+  } catch {
+    console.error('onnxruntime-node is missing: run `npm --prefix benchmarks run setup` first.');
+    process.exit(2);
+  }
+}
+const ort = loadOrt();
 
 /** sharp resize + JS normalisation into NCHW floats: the pipeline a Node user writes without edge-classify. */
 async function sharpPipeline(input: Buffer | { data: Buffer; width: number; height: number }, m: ModelMetadata, out: Float32Array, offset: number) {

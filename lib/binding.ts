@@ -47,6 +47,10 @@ export interface NativeModel {
   preprocess(frames: NativeFrame[]): Promise<Float32Array>;
   /** [async] Runs an NCHW tensor of `n` images. */
   infer(tensor: Float32Array, n: number): Promise<NativeScores>;
+  /** [async] Decodes JPEGs on the GPU (nvJPEG), then as classify(); `sizes` holds width, height per image. */
+  classifyEncoded(images: Uint8Array[]): Promise<NativeScores & { sizes: Int32Array }>;
+  /** [async] GPU decoding + preprocessing alone. */
+  preprocessEncoded(images: Uint8Array[]): Promise<Float32Array>;
   /** [sync] Sets preprocessing and activation; throws ERR_INVALID_ARGUMENT. */
   configure(config: NativeConfig): void;
   /** [sync] Releases the model once calls in flight have finished. */
@@ -55,6 +59,8 @@ export interface NativeModel {
   readonly metadata: string | null;
   readonly backend: 'torch';
   readonly device: string;
+  /** The backend decodes JPEGs on the GPU. */
+  readonly gpuDecode: boolean;
 }
 
 export interface NativeBinding {
@@ -64,7 +70,7 @@ export interface NativeBinding {
     options: { device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16'; cudaGraphs: boolean },
   ): Promise<NativeModel>;
   /** [sync] What the binary was built with. */
-  buildInfo(): { torch: string; cuda: boolean; cudaAvailable: boolean; tensorrt: boolean; backends: string[] };
+  buildInfo(): { torch: string; cuda: boolean; nvjpeg: boolean; cudaAvailable: boolean; tensorrt: boolean; backends: string[] };
 }
 
 /** The package folder (the one holding binding.gyp), from lib/ or dist/lib/. */

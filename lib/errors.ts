@@ -88,6 +88,7 @@ export class BindingError extends EdgeClassifyError {
 const byNativeCode: Record<string, new (message: string, options?: { cause?: unknown }) => EdgeClassifyError> = {
   ERR_INVALID_ARGUMENT: InvalidOptionError,
   ERR_INVALID_IMAGE: InvalidImageError,
+  ERR_DECODE: DecodeError,
   ERR_MODEL_LOAD: ModelLoadError,
   ERR_MODEL_MISMATCH: ModelMismatchError,
   ERR_INFERENCE: InferenceError,

@@ -19,6 +19,11 @@ export interface DecodedImage {
   imagePath?: string;
 }
 
+/** An input resolved to bytes or pixels, before any decoding. */
+export type Source =
+  | { kind: 'encoded'; bytes: Uint8Array; name: string; imagePath?: string }
+  | { kind: 'raw'; frame: NativeFrame };
+
 const FORMAT_CHANNELS: Record<PixelFormat, number> = { gray: 1, rgb: 3, bgr: 3, rgba: 4, bgra: 4 };
 const DEFAULT_FORMAT: Record<number, PixelFormat> = { 1: 'gray', 3: 'rgb', 4: 'rgba' };
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
@@ -53,7 +58,8 @@ function rawFrame(raw: Record<string, unknown>, name: string, pixelLimit: number
   return { data, width: w, height: h, format };
 }
 
-async function decode(bytes: Uint8Array, name: string, pixelLimit: number): Promise<NativeFrame> {
+/** Decodes encoded image bytes with sharp (off the event loop), EXIF orientation applied. */
+export async function decode(bytes: Uint8Array, name: string, pixelLimit: number): Promise<NativeFrame> {
   if (bytes.byteLength === 0) throw new DecodeError(`${name} is empty: expected encoded image bytes (JPEG, PNG, WebP, GIF, TIFF, AVIF)`);
   try {
     let pipeline = sharp(bytes, { limitInputPixels: pixelLimit > 0 ? pixelLimit : false }).rotate().removeAlpha();
@@ -84,9 +90,9 @@ function fromBase64(text: string, name: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-/** Decodes or wraps one input. `name` is used in error messages (e.g. "images[3]"). */
-export async function toFrame(input: ImageInput, name: string, pixelLimit: number): Promise<DecodedImage> {
-  if (input instanceof Uint8Array) return { frame: await decode(input, name, pixelLimit) };
+/** Resolves one input to encoded bytes or raw pixels. `name` is used in error messages (e.g. "images[3]"). */
+export async function toSource(input: ImageInput, name: string, pixelLimit: number): Promise<Source> {
+  if (input instanceof Uint8Array) return { kind: 'encoded', bytes: input, name };
   if (typeof input === 'string') {
     if (input.length === 0) throw new InvalidOptionError(`${name} is an empty string: expected a file path or base64 image data`);
     if (input.startsWith('data:')) {
@@ -94,18 +100,21 @@ export async function toFrame(input: ImageInput, name: string, pixelLimit: numbe
       if (comma < 0 || !input.slice(0, comma).endsWith(';base64')) {
         throw new DecodeError(`${name} is a data: URL without ';base64,' image data`);
       }
-      return { frame: await decode(fromBase64(input.slice(comma + 1), name), name, pixelLimit) };
+      return { kind: 'encoded', bytes: fromBase64(input.slice(comma + 1), name), name };
     }
     const stat = input.length < 4096 ? await fs.stat(input).catch(() => undefined) : undefined;
-    if (stat?.isFile()) {
-      const bytes = await fs.readFile(input);
-      return { frame: await decode(bytes, `${name} (${input})`, pixelLimit), imagePath: input };
-    }
+    if (stat?.isFile()) return { kind: 'encoded', bytes: await fs.readFile(input), name: `${name} (${input})`, imagePath: input };
     if (stat?.isDirectory()) throw new InvalidOptionError(`${name} (${input}) is a directory, not an image file`);
-    return { frame: await decode(fromBase64(input, name), name, pixelLimit) };
+    return { kind: 'encoded', bytes: fromBase64(input, name), name };
   }
-  if (isPlainObject(input) && 'data' in input) return { frame: rawFrame(input, name, pixelLimit) };
+  if (isPlainObject(input) && 'data' in input) return { kind: 'raw', frame: rawFrame(input, name, pixelLimit) };
   throw invalid(name, 'a Buffer/Uint8Array of an encoded image, a file path, a base64 string or raw pixels {data, width, height, channels}', input);
+}
+
+/** Decodes a source on the CPU (raw pixels pass through untouched). */
+export async function toFrame(source: Source, pixelLimit: number): Promise<DecodedImage> {
+  if (source.kind === 'raw') return { frame: source.frame };
+  return { frame: await decode(source.bytes, source.name, pixelLimit), imagePath: source.imagePath };
 }
 
 export type { RawImage };

@@ -4,8 +4,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { native, type NativeConfig, type NativeModel, type NativeScores } from './binding';
-import { DisposedError, EdgeClassifyError, fromNative, ModelMismatchError } from './errors';
-import { DEFAULT_PIXEL_LIMIT, toFrame, type DecodedImage } from './input';
+import { DisposedError, EdgeClassifyError, fromNative, ModelMismatchError, UnsupportedError } from './errors';
+import { DEFAULT_PIXEL_LIMIT, toFrame, toSource, type Source } from './input';
+import { gpuDecodable } from './jpeg';
 import { completeMetadata, findMetadata, PAD_VALUES, resolveModelFile } from './metadata';
 import { multiLabel, singleLabel } from './result';
 import type {
@@ -19,7 +20,7 @@ import type {
 } from './types';
 import { boolean, integer, invalid, isPlainObject, number, oneOf, optionsObject } from './validate';
 
-const LOAD_KEYS = ['device', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'metadata', 'limitInputPixels'] as const;
+const LOAD_KEYS = ['device', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'decode', 'metadata', 'limitInputPixels'] as const;
 const CLASSIFY_KEYS = ['confidence', 'fullPrecision'] as const;
 const DEVICE = /^(auto|cpu|cuda(:\d+)?)$/;
 
@@ -52,12 +53,14 @@ export class Model {
   readonly #native: NativeModel;
   readonly #info: ModelInfo;
   readonly #pixelLimit: number;
+  readonly #gpuDecode: boolean;
   #disposed = false;
 
-  private constructor(nativeModel: NativeModel, info: ModelInfo, pixelLimit: number) {
+  private constructor(nativeModel: NativeModel, info: ModelInfo, pixelLimit: number, gpuDecode: boolean) {
     this.#native = nativeModel;
     this.#info = info;
     this.#pixelLimit = pixelLimit;
+    this.#gpuDecode = gpuDecode;
   }
 
   /** Loads a TorchScript model (file, or folder holding one) and its metadata. */
@@ -71,6 +74,7 @@ export class Model {
     const optimize = o.optimize === undefined ? true : boolean('options.optimize', o.optimize);
     const precision = o.precision === undefined ? 'fp32' : oneOf('options.precision', o.precision, ['fp32', 'fp16'] as const);
     const cudaGraphs = o.cudaGraphs === undefined ? true : boolean('options.cudaGraphs', o.cudaGraphs);
+    const decode = o.decode === undefined ? 'auto' : oneOf('options.decode', o.decode, ['auto', 'cpu', 'gpu'] as const);
     if (o.metadata !== undefined && !isPlainObject(o.metadata)) throw invalid('options.metadata', 'an object', o.metadata);
     const limit = o.limitInputPixels;
     const pixelLimit = limit === undefined ? DEFAULT_PIXEL_LIMIT : limit === false ? 0 : integer('options.limitInputPixels', limit, 1, Number.MAX_SAFE_INTEGER);
@@ -79,6 +83,11 @@ export class Model {
     const { binding } = native();
     const nativeModel = await call(() => binding.loadModel(file, { device, threads, optimize, precision, cudaGraphs }));
     try {
+      if (decode === 'gpu' && !nativeModel.gpuDecode) {
+        throw new UnsupportedError(
+          `decode: 'gpu' needs a model on a CUDA device and a build with nvJPEG (this model runs on ${nativeModel.device}); use decode: 'auto' or 'cpu'`,
+        );
+      }
       const found = findMetadata(file, nativeModel.metadata);
       const where = found.source === 'options' ? 'loadModel options' : `${file} (${found.source} metadata)`;
       const partial = completeMetadata({ ...found.metadata, ...(o.metadata as Partial<ModelMetadata> | undefined) }, where);
@@ -105,7 +114,7 @@ export class Model {
         metadataSource: found.source,
         numClasses: probe.cols,
       };
-      return new Model(nativeModel, info, pixelLimit);
+      return new Model(nativeModel, info, pixelLimit, decode !== 'cpu' && nativeModel.gpuDecode);
     } catch (error) {
       nativeModel.dispose();
       if (error instanceof EdgeClassifyError && error.code === 'ERR_INFERENCE') {
@@ -136,10 +145,16 @@ export class Model {
   async preprocess(images: readonly ImageInput[]): Promise<PreprocessedBatch> {
     if (!Array.isArray(images) || images.length === 0) throw invalid('images', 'a non-empty array of images', images);
     this.#live();
-    const decoded = await this.#decode(images, 'images');
-    const tensor = await call(() => this.#native.preprocess(decoded.map((d) => d.frame)));
+    const sources = await this.#sources(images, 'images');
     const { width, height } = this.#info.metadata.input;
-    return { tensor, shape: [images.length, 3, height, width], sizes: decoded.map((d) => ({ width: d.frame.width, height: d.frame.height })) };
+    const shape: PreprocessedBatch['shape'] = [images.length, 3, height, width];
+    if (this.#onGpu(sources)) {
+      const tensor = await call(() => this.#native.preprocessEncoded(sources.map((s) => (s as { bytes: Uint8Array }).bytes)));
+      return { tensor, shape, sizes: [], decodedOn: 'gpu' };
+    }
+    const decoded = await Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit)));
+    const tensor = await call(() => this.#native.preprocess(decoded.map((d) => d.frame)));
+    return { tensor, shape, sizes: decoded.map((d) => ({ width: d.frame.width, height: d.frame.height })), decodedOn: 'cpu' };
   }
 
   /** Runs an NCHW float tensor of `n` images; returns the full-precision confidences of each image in class order. */
@@ -166,9 +181,31 @@ export class Model {
     if (this.#disposed) throw new DisposedError();
   }
 
-  async #decode(images: readonly ImageInput[], name: string): Promise<DecodedImage[]> {
+  async #sources(images: readonly ImageInput[], name: string): Promise<Source[]> {
     const single = name === 'image';
-    return Promise.all(images.map((img, i) => toFrame(img, single ? name : `${name}[${i}]`, this.#pixelLimit)));
+    return Promise.all(images.map((img, i) => toSource(img, single ? name : `${name}[${i}]`, this.#pixelLimit)));
+  }
+
+  /** GPU decoding applies when the model has it and every image is a JPEG nvJPEG decodes as sharp would. */
+  #onGpu(sources: Source[]): boolean {
+    return this.#gpuDecode && sources.every((s) => s.kind === 'encoded' && gpuDecodable(s.bytes));
+  }
+
+  /** Decode + preprocess + inference: nvJPEG on the GPU when it applies (falling back to sharp if it fails), else sharp. */
+  async #infer(sources: Source[]): Promise<{ out: NativeScores; sizes: { width: number; height: number }[] }> {
+    if (this.#onGpu(sources)) {
+      try {
+        const out = await this.#native.classifyEncoded(sources.map((s) => (s as { bytes: Uint8Array }).bytes));
+        return { out, sizes: sources.map((_, i) => ({ width: out.sizes[2 * i], height: out.sizes[2 * i + 1] })) };
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ERR_DECODE') throw fromNative(error);
+        // nvJPEG refused a file (corrupt, or a JPEG variant it lacks): sharp decodes or explains it.
+      }
+    }
+    const decoded = await Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit)));
+    this.#live();
+    const out = await call(() => this.#native.classify(decoded.map((d) => d.frame)));
+    return { out, sizes: decoded.map((d) => ({ width: d.frame.width, height: d.frame.height })) };
   }
 
   async #run(images: readonly ImageInput[], options: ClassifyOptions | undefined, name: string): Promise<ClassificationResult[]> {
@@ -177,13 +214,14 @@ export class Model {
     const threshold = o.confidence === undefined ? undefined : number('options.confidence', o.confidence, 0, 1);
     const fullPrecision = o.fullPrecision === undefined ? false : boolean('options.fullPrecision', o.fullPrecision);
     this.#live();
-    const decoded = await this.#decode(images, name);
+    const sources = await this.#sources(images, name);
     this.#live();
-    const out = await call(() => this.#native.classify(decoded.map((d) => d.frame)));
+    const { out, sizes } = await this.#infer(sources);
     const time = (performance.now() - start) / 1000;
     const { class_names: names, task } = this.#info.metadata;
     return rows(out).map((scores, i) => {
-      const common = { time, image: { width: decoded[i].frame.width, height: decoded[i].frame.height }, imagePath: decoded[i].imagePath };
+      const source = sources[i];
+      const common = { time, image: sizes[i], imagePath: source.kind === 'encoded' ? source.imagePath : undefined };
       return task === 'multi-label'
         ? multiLabel(scores, names, common, threshold ?? 0.5)
         : singleLabel(scores, names, common, threshold, fullPrecision);

@@ -72,6 +72,13 @@ export interface LoadOptions {
   precision?: 'fp32' | 'fp16';
   /** CUDA only: capture one CUDA graph per batch size and replay it. Default `true`. */
   cudaGraphs?: boolean;
+  /**
+   * Where JPEGs are decoded. `'auto'` (default): on the GPU with nvJPEG when the model runs on CUDA
+   * and the build has nvJPEG, for batches of JPEGs without an EXIF rotation (anything else, or a
+   * JPEG nvJPEG refuses, is decoded by sharp on the CPU). `'gpu'`: the same, but loading fails with
+   * UnsupportedError when GPU decoding is not available. `'cpu'`: always sharp.
+   */
+  decode?: 'auto' | 'cpu' | 'gpu';
   /** Metadata fields that override (or supply) what the model files say. */
   metadata?: Partial<ModelMetadata>;
   /** Largest image accepted, in pixels (width x height); `false` for no limit. Default 268402689 (sharp's). */
@@ -175,8 +182,10 @@ export interface PreprocessedBatch {
   /** NCHW float32 values. */
   tensor: Float32Array;
   shape: [number, number, number, number];
-  /** Original size of each image. */
+  /** Original size of each image (empty when decoded on the GPU). */
   sizes: { width: number; height: number }[];
+  /** Where the images were decoded. */
+  decodedOn: 'cpu' | 'gpu';
 }
 
 /** What this binary was built with and can use now. */
@@ -185,6 +194,8 @@ export interface BuildInfo {
   torch: string;
   /** The CUDA kernels were compiled in. */
   cuda: boolean;
+  /** GPU JPEG decoding (nvJPEG) was compiled in. */
+  nvjpeg: boolean;
   /** libtorch sees a usable CUDA GPU now. */
   cudaAvailable: boolean;
   /** TensorRT backend compiled in. */

@@ -33,6 +33,9 @@ def timeit(fn, min_ms, warmup=3, min_runs=10, max_runs=1000):
 def main():
     job = json.load(sys.stdin)
     torch.backends.cudnn.benchmark = True
+    # fp32 compared as true fp32 (edge-classify turns TF32 off for fp32 models)
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
     dev = torch.device("cuda")
     jpeg = np.frombuffer(open(job["jpeg"], "rb").read(), np.uint8)
     rows = []

@@ -57,6 +57,7 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("torch", edge::torchVersion());
   out.Set("cuda", edge::cudaBuilt());
+  out.Set("nvjpeg", edge::nvjpegBuilt());
   out.Set("cudaAvailable", edge::torchCudaAvailable());
   out.Set("tensorrt", false);
   Napi::Array backends = Napi::Array::New(env, 1);

@@ -85,6 +85,22 @@ std::vector<edge::ImageView> readFrames(Napi::Env env, Napi::Value frames) {
   return views;
 }
 
+std::vector<edge::EncodedView> readEncoded(Napi::Env env, Napi::Value images) {
+  if (!images.IsArray()) throwError(env, kArg, "Expected an array of encoded images");
+  Napi::Array array = images.As<Napi::Array>();
+  std::vector<edge::EncodedView> views;
+  views.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value v = array.Get(i);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throwError(env, kArg, "Expected a Uint8Array or Buffer for images[" + std::to_string(i) + "]");
+    }
+    Napi::Uint8Array bytes = v.As<Napi::Uint8Array>();
+    views.push_back(edge::EncodedView{bytes.Data(), bytes.ByteLength()});
+  }
+  return views;
+}
+
 edge::ClassifierConfig readConfig(Napi::Env env, Napi::Value value) {
   Napi::Object obj = asObject(env, value, "config");
   edge::ClassifierConfig config;

@@ -16,6 +16,9 @@ namespace edge_addon {
 // The views point into the JS buffers: keep `frames` alive while they are used.
 std::vector<edge::ImageView> readFrames(Napi::Env env, Napi::Value frames);
 
+// images: Array<Uint8Array> of encoded bytes, read in place (keep `images` alive).
+std::vector<edge::EncodedView> readEncoded(Napi::Env env, Napi::Value images);
+
 // config: { width, height, resize, pad, channelOrder, mean, std, activation, maxPixels, preprocessThreads }.
 edge::ClassifierConfig readConfig(Napi::Env env, Napi::Value config);
 

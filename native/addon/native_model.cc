@@ -10,7 +10,13 @@ namespace edge_addon {
 
 namespace {
 
-Napi::Value scoresToJs(Napi::Env env, const edge::Scores& scores) {
+Napi::Float32Array floatsToJs(Napi::Env env, const std::vector<float>& values) {
+  Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
+  std::memcpy(out.Data(), values.data(), values.size() * sizeof(float));
+  return out;
+}
+
+Napi::Object scoresToJs(Napi::Env env, const edge::Scores& scores) {
   Napi::Float64Array values = Napi::Float64Array::New(env, scores.values.size());
   std::memcpy(values.Data(), scores.values.data(), scores.values.size() * sizeof(double));
   Napi::Object out = Napi::Object::New(env);
@@ -28,6 +34,9 @@ Napi::Function NativeModel::define(Napi::Env env) {
                          InstanceMethod<&NativeModel::classify>("classify"),
                          InstanceMethod<&NativeModel::preprocess>("preprocess"),
                          InstanceMethod<&NativeModel::infer>("infer"),
+                         InstanceMethod<&NativeModel::classifyEncoded>("classifyEncoded"),
+                         InstanceMethod<&NativeModel::preprocessEncoded>("preprocessEncoded"),
+                         InstanceAccessor<&NativeModel::gpuDecode>("gpuDecode"),
                          InstanceMethod<&NativeModel::configure>("configure"),
                          InstanceMethod<&NativeModel::dispose>("dispose"),
                          InstanceAccessor<&NativeModel::metadata>("metadata"),
@@ -41,6 +50,7 @@ NativeModel::NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Nati
 void NativeModel::attach(std::shared_ptr<edge::Classifier> classifier, std::string metadata) {
   backend_ = classifier->backend().name();
   device_ = classifier->backend().device();
+  gpuDecode_ = classifier->backend().gpuDecode();
   classifier_ = std::move(classifier);
   metadata_ = std::move(metadata);
 }
@@ -65,12 +75,7 @@ Napi::Value NativeModel::preprocess(const Napi::CallbackInfo& info) {
   auto tensor = std::make_shared<std::vector<float>>();
   return PromiseWorker::start(
       info.Env(), [classifier, views, tensor] { *tensor = classifier->preprocess(views); },
-      [tensor](Napi::Env env) -> Napi::Value {
-        Napi::Float32Array out = Napi::Float32Array::New(env, tensor->size());
-        std::memcpy(out.Data(), tensor->data(), tensor->size() * sizeof(float));
-        return out;
-      },
-      {info[0]});
+      [tensor](Napi::Env env) -> Napi::Value { return floatsToJs(env, *tensor); }, {info[0]});
 }
 
 Napi::Value NativeModel::infer(const Napi::CallbackInfo& info) {
@@ -89,6 +94,37 @@ Napi::Value NativeModel::infer(const Napi::CallbackInfo& info) {
       env, [classifier, data, length, n, result] { *result = classifier->infer(data, length, n); },
       [result](Napi::Env env) { return scoresToJs(env, *result); }, {info[0]});
 }
+
+Napi::Value NativeModel::classifyEncoded(const Napi::CallbackInfo& info) {
+  auto classifier = live(info.Env());
+  auto images = readEncoded(info.Env(), info[0]);
+  auto result = std::make_shared<edge::Scores>();
+  auto sizes = std::make_shared<std::vector<std::pair<int, int>>>();
+  return PromiseWorker::start(
+      info.Env(), [classifier, images, result, sizes] { *result = classifier->classifyEncoded(images, sizes.get()); },
+      [result, sizes](Napi::Env env) -> Napi::Value {
+        Napi::Object out = scoresToJs(env, *result);
+        Napi::Int32Array dims = Napi::Int32Array::New(env, sizes->size() * 2);
+        for (size_t i = 0; i < sizes->size(); ++i) {
+          dims[2 * i] = (*sizes)[i].first;
+          dims[2 * i + 1] = (*sizes)[i].second;
+        }
+        out.Set("sizes", dims);
+        return out;
+      },
+      {info[0]});
+}
+
+Napi::Value NativeModel::preprocessEncoded(const Napi::CallbackInfo& info) {
+  auto classifier = live(info.Env());
+  auto images = readEncoded(info.Env(), info[0]);
+  auto tensor = std::make_shared<std::vector<float>>();
+  return PromiseWorker::start(
+      info.Env(), [classifier, images, tensor] { *tensor = classifier->preprocessEncoded(images); },
+      [tensor](Napi::Env env) -> Napi::Value { return floatsToJs(env, *tensor); }, {info[0]});
+}
+
+Napi::Value NativeModel::gpuDecode(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), gpuDecode_); }
 
 void NativeModel::configure(const Napi::CallbackInfo& info) {
   auto classifier = live(info.Env());

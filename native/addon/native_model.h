@@ -2,9 +2,11 @@
 //   [async] classify(frames)        -> { scores: Float64Array, rows, cols }
 //   [async] preprocess(frames)      -> Float32Array (NCHW)
 //   [async] infer(tensor, n)        -> { scores, rows, cols }
+//   [async] classifyEncoded(jpegs)  -> { scores, rows, cols, sizes: Int32Array (w, h per image) } (GPU decode)
+//   [async] preprocessEncoded(jpegs) -> Float32Array (GPU decode)
 //   [sync]  configure(config)       -> undefined
 //   [sync]  dispose()               -> undefined; later calls reject with ERR_DISPOSED
-//   [get]   metadata (string), backend (string), device (string)
+//   [get]   metadata (string), backend (string), device (string), gpuDecode (bool)
 // Work in flight keeps the classifier alive through its shared_ptr, so
 // dispose() never frees memory that a worker thread is using.
 #pragma once
@@ -29,6 +31,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   Napi::Value classify(const Napi::CallbackInfo& info);
   Napi::Value preprocess(const Napi::CallbackInfo& info);
   Napi::Value infer(const Napi::CallbackInfo& info);
+  Napi::Value classifyEncoded(const Napi::CallbackInfo& info);
+  Napi::Value preprocessEncoded(const Napi::CallbackInfo& info);
+  Napi::Value gpuDecode(const Napi::CallbackInfo& info);
   void configure(const Napi::CallbackInfo& info);
   void dispose(const Napi::CallbackInfo& info);
   Napi::Value metadata(const Napi::CallbackInfo& info);
@@ -41,6 +46,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::string metadata_;
   std::string backend_;
   std::string device_;
+  bool gpuDecode_ = false;
 };
 
 }  // namespace edge_addon

@@ -6,8 +6,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "error.h"
 #include "image.h"
 #include "preprocess.h"
 
@@ -52,6 +54,18 @@ class Backend {
     preprocessBatch(images, spec, tensor.data(), threads);
     return tensor;
   }
+  // Decodes JPEGs on the device, then preprocesses and runs them; fills the
+  // decoded sizes. Only backends with a GPU decoder implement it.
+  virtual Outputs runEncoded(const std::vector<EncodedView>& images, const PreprocessSpec& spec, uint64_t maxPixels,
+                             std::vector<std::pair<int, int>>* sizes) {
+    throw Error(ErrorCode::Unsupported, "this backend has no GPU JPEG decoder; decode on the CPU");
+  }
+  virtual std::vector<float> preprocessEncoded(const std::vector<EncodedView>& images, const PreprocessSpec& spec,
+                                               uint64_t maxPixels) {
+    throw Error(ErrorCode::Unsupported, "this backend has no GPU JPEG decoder; decode on the CPU");
+  }
+  // True when runEncoded() is available.
+  virtual bool gpuDecode() const { return false; }
   virtual std::string name() const = 0;    // e.g. "torch"
   virtual std::string device() const = 0;  // e.g. "cpu", "cuda:0"
 };

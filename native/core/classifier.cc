@@ -46,6 +46,18 @@ Scores Classifier::classify(const std::vector<ImageView>& images) const {
   return toScores(backend_->runImages(images, config->spec, config->preprocessThreads), config->activation);
 }
 
+Scores Classifier::classifyEncoded(const std::vector<EncodedView>& images, std::vector<std::pair<int, int>>* sizes) const {
+  const auto config = this->config();
+  if (images.empty()) throw Error(ErrorCode::InvalidArgument, "a batch needs at least one image");
+  return toScores(backend_->runEncoded(images, config->spec, config->maxPixels, sizes), config->activation);
+}
+
+std::vector<float> Classifier::preprocessEncoded(const std::vector<EncodedView>& images) const {
+  const auto config = this->config();
+  if (images.empty()) throw Error(ErrorCode::InvalidArgument, "a batch needs at least one image");
+  return backend_->preprocessEncoded(images, config->spec, config->maxPixels);
+}
+
 std::vector<float> Classifier::preprocess(const std::vector<ImageView>& images) const {
   const auto config = this->config();
   validateBatch(images, *config);

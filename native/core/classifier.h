@@ -37,6 +37,9 @@ class Classifier {
 
   // Preprocesses and runs `images` as one batch.
   Scores classify(const std::vector<ImageView>& images) const;
+  // Decodes JPEGs on the GPU, then as classify(); `sizes` gets each decoded width/height.
+  Scores classifyEncoded(const std::vector<EncodedView>& images, std::vector<std::pair<int, int>>* sizes) const;
+  std::vector<float> preprocessEncoded(const std::vector<EncodedView>& images) const;
   // Preprocessing alone: n*3*H*W floats, NCHW.
   std::vector<float> preprocess(const std::vector<ImageView>& images) const;
   // Inference alone on an already preprocessed NCHW tensor of `n` images.

@@ -11,6 +11,7 @@ namespace edge {
 enum class ErrorCode {
   InvalidArgument,   // a caller-supplied value is out of range or malformed
   InvalidImage,      // pixel data that cannot be used (size, channels, length)
+  Decode,            // encoded bytes that cannot be decoded
   ModelLoad,         // model file missing, unreadable or not a model
   ModelMismatch,     // model and metadata disagree (input or output shape)
   Inference,         // the backend failed while running the model
@@ -24,6 +25,7 @@ inline const char* codeName(ErrorCode code) {
   switch (code) {
     case ErrorCode::InvalidArgument: return "ERR_INVALID_ARGUMENT";
     case ErrorCode::InvalidImage: return "ERR_INVALID_IMAGE";
+    case ErrorCode::Decode: return "ERR_DECODE";
     case ErrorCode::ModelLoad: return "ERR_MODEL_LOAD";
     case ErrorCode::ModelMismatch: return "ERR_MODEL_MISMATCH";
     case ErrorCode::Inference: return "ERR_INFERENCE";

@@ -31,6 +31,12 @@ struct ImageView {
   int channels() const { return channelsOf(format); }
 };
 
+// Borrowed encoded image bytes (e.g. a JPEG for the GPU decoder).
+struct EncodedView {
+  const uint8_t* data = nullptr;
+  size_t length = 0;
+};
+
 // Throws edge::Error(InvalidImage) with an actionable message when the view
 // cannot be read safely (null data, zero or negative size, short buffer, or
 // more than maxPixels pixels when maxPixels > 0).

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <string>
-#include <thread>
 
 #include "error.h"
+#include "parallel.h"
 
 namespace edge {
 
@@ -100,29 +100,8 @@ void preprocessImage(const ImageView& image, const PreprocessSpec& spec, float* 
 }
 
 void preprocessBatch(const std::vector<ImageView>& images, const PreprocessSpec& spec, float* out, int threads) {
-  const size_t n = images.size();
   const size_t stride = spec.imageSize();
-  size_t workers = threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
-  workers = std::min(workers, n);
-  if (workers <= 1) {
-    for (size_t i = 0; i < n; ++i) preprocessImage(images[i], spec, out + i * stride);
-    return;
-  }
-  // Images are independent: thread t takes images t, t+workers, ...
-  std::vector<std::thread> pool;
-  pool.reserve(workers - 1);
-  struct Joiner {  // joins whatever was started, also when starting a thread throws
-    std::vector<std::thread>& threads;
-    ~Joiner() {
-      for (auto& th : threads)
-        if (th.joinable()) th.join();
-    }
-  } joiner{pool};
-  auto work = [&](size_t t) {
-    for (size_t i = t; i < n; i += workers) preprocessImage(images[i], spec, out + i * stride);
-  };
-  for (size_t t = 1; t < workers; ++t) pool.emplace_back(work, t);
-  work(0);
+  parallelFor(images.size(), threads, [&](size_t i) { preprocessImage(images[i], spec, out + i * stride); });
 }
 
 }  // namespace edge

@@ -62,10 +62,10 @@ class TorchBackend final : public Backend {
       torch::Tensor input = torch::empty({n, 3, height, width}, torch::kFloat32);
       write(input.data_ptr<float>());
       return toOutputs(firstTensor(module_.forward({input})), n);
-    } catch (const c10::OutOfMemoryError& e) {
-      throw outOfMemory(e, n);
-    } catch (const c10::Error& e) {
-      throw inferenceError(e, n, height, width);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw forwardError(e, n, height, width);
     }
   }
 
@@ -83,6 +83,14 @@ class TorchBackend final : public Backend {
 
 bool cudaBuilt() {
 #ifdef EDGE_WITH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool nvjpegBuilt() {
+#ifdef EDGE_WITH_NVJPEG
   return true;
 #else
   return false;

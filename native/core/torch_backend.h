@@ -21,6 +21,9 @@ LoadedModel loadTorchModel(const std::string& path, const BackendOptions& option
 // True when the CUDA kernels and backend were compiled in.
 bool cudaBuilt();
 
+// True when GPU JPEG decoding (nvJPEG) was compiled in.
+bool nvjpegBuilt();
+
 // True when this libtorch can run on a CUDA device right now.
 bool torchCudaAvailable();
 

@@ -41,15 +41,27 @@ inline Outputs toOutputs(const torch::Tensor& result, int n) {
   return outputs;
 }
 
-inline Error inferenceError(const c10::Error& e, int n, int height, int width) {
-  return Error(ErrorCode::Inference, "the model failed on a " + std::to_string(n) + "x3x" + std::to_string(height) + "x" +
-                                         std::to_string(width) + " input (check the input size in the model's metadata): " +
-                                         shortMessage(e));
+// libtorch reports allocation failures as c10::OutOfMemoryError, but the
+// TorchScript interpreter re-raises them as plain errors: both are recognised.
+inline bool isOutOfMemory(const std::exception& e) {
+  return dynamic_cast<const c10::OutOfMemoryError*>(&e) != nullptr ||
+         std::string(e.what()).find("out of memory") != std::string::npos;
 }
 
-inline Error outOfMemory(const c10::Error& e, int n) {
-  return Error(ErrorCode::OutOfMemory,
-               "out of memory running a batch of " + std::to_string(n) + ": " + shortMessage(e) + "; use a smaller batch");
+// A failure of a forward pass as a typed error: OutOfMemory or Inference.
+inline Error forwardError(const std::exception& e, int n, int height, int width) {
+  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+  std::string message = c10 ? shortMessage(*c10) : std::string(e.what());
+  if (isOutOfMemory(e)) {
+    const size_t line = message.find("out of memory");
+    const size_t start = message.rfind('\n', line);
+    message = message.substr(start == std::string::npos ? 0 : start + 1, message.find('\n', line) - (start + 1));
+    return Error(ErrorCode::OutOfMemory,
+                 "out of memory running a batch of " + std::to_string(n) + " (" + message + "); use a smaller batch");
+  }
+  return Error(ErrorCode::Inference, "the model failed on a " + std::to_string(n) + "x3x" + std::to_string(height) + "x" +
+                                         std::to_string(width) + " input (check the input size in the model's metadata): " +
+                                         message);
 }
 
 }  // namespace edge

@@ -114,6 +114,25 @@ describe('CUDA path', { skip }, () => {
     await m.dispose();
   });
 
+  it('nvJPEG-decoded and sharp-decoded JPEGs give the same top class', { skip: !info.nvjpeg && 'built without nvJPEG' }, async () => {
+    const gpu = await loadModel(model('resnet18.torchscript'), { device: 'cuda', decode: 'gpu' });
+    const cpu = await loadModel(model('resnet18.torchscript'), { device: 'cuda', decode: 'cpu' });
+    const jpegs = await Promise.all(photos.map((p) => sharp(p).removeAlpha().jpeg({ quality: 95 }).toBuffer()));
+    const viaGpu = await gpu.classifyBatch(jpegs, { fullPrecision: true });
+    const viaCpu = await cpu.classifyBatch(jpegs, { fullPrecision: true });
+    const pre = await gpu.preprocess(jpegs);
+    assert.equal(pre.decodedOn, 'gpu');
+    viaGpu.forEach((r, i) => {
+      assert.deepEqual(r.image, viaCpu[i].image);
+      assert.equal((r as { top: string }).top, (viaCpu[i] as { top: string }).top, photos[i]);
+    });
+    // a corrupt JPEG falls back to sharp, which rejects it with a DecodeError
+    const broken = Buffer.concat([jpegs[0].subarray(0, 400)]);
+    await assert.rejects(gpu.classify(broken), (e: Error & { code?: string }) => e.code === 'ERR_DECODE');
+    await gpu.dispose();
+    await cpu.dispose();
+  });
+
   it('classify from raw frames equals classify from the same pixels as PNG', async () => {
     const m = await loadModel(model('resnet18.torchscript'), { device: 'cuda' });
     const { data, info: i } = await sharp(photos[0]).removeAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -18,7 +18,7 @@ if has build; then
   napi_inc=$(node -p "require('node-api-headers').include_dir")
   [ -d dist ] || npx tsc -p tsconfig.json
   cmake -S . -B build -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DEDGE_CUDA=ON \
-    -DEDGE_CUDA_ARCHITECTURES="${EDGE_CUDA_ARCHITECTURES:-80;87;90}" \
+    -DEDGE_CUDA_ARCHITECTURES="${EDGE_CUDA_ARCHITECTURES:-80;87;90}" -DEDGE_NVJPEG="${EDGE_NVJPEG:-AUTO}" \
     -DCMAKE_JS_INC="$napi_inc" -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$PWD/build/Release"
   cmake --build build -j "$(nproc)"
   mkdir -p test/.fixtures

@@ -11,5 +11,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     sequence: { concurrent: false },
+    // The package's own entry points (lib/index.mjs over the compiled CommonJS in dist/) are loaded
+    // by Node itself, exactly as users get them, not re-transformed by vite.
+    server: { deps: { external: [/\/dist\//, /\/lib\/index\.mjs$/] } },
   },
 });

@@ -1,0 +1,36 @@
+// Runs fn(i) for i in [0, n) on up to `threads` threads (0 = one per core);
+// thread t takes i = t, t + workers, ... The calling thread does its share.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <thread>
+#include <vector>
+
+namespace edge {
+
+template <typename Fn>
+void parallelFor(size_t n, int threads, Fn&& fn) {
+  size_t workers = threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
+  workers = std::min(workers, n);
+  if (workers <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::vector<std::thread> pool;
+  pool.reserve(workers - 1);
+  struct Joiner {  // joins whatever was started, also when starting a thread throws
+    std::vector<std::thread>& threads;
+    ~Joiner() {
+      for (auto& th : threads)
+        if (th.joinable()) th.join();
+    }
+  } joiner{pool};
+  auto work = [&](size_t t) {
+    for (size_t i = t; i < n; i += workers) fn(i);
+  };
+  for (size_t t = 1; t < workers; ++t) pool.emplace_back(work, t);
+  work(0);
+}
+
+}  // namespace edge
