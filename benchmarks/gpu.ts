@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { buildInfo, loadModel } from '../lib/index';
-import { type Row, time, writeResults } from './lib/report';
+import { type Row, StageRecorder, time, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');
@@ -37,7 +37,8 @@ async function main() {
   const push = (row: Row) => {
     const r = { ...row, imagesPerSecond: ((row.batch ?? 1) * 1000) / row.stats.medianMs };
     rows.push(r);
-    console.log(`${r.case} ${r.model} ${r.precision} b${r.batch} ${r.impl}: median ${r.stats.medianMs.toFixed(3)} ms, ${r.imagesPerSecond.toFixed(0)} img/s`);
+    const st = r.stages ? ` (stages ms: ${Object.entries(r.stages).map(([k, v]) => `${k.replace('Ms', '')} ${v.toFixed(2)}`).join(', ')})` : '';
+    console.log(`${r.case} ${r.model} ${r.precision} b${r.batch} ${r.impl}: median ${r.stats.medianMs.toFixed(3)} ms, ${r.imagesPerSecond.toFixed(0)} img/s${st}`);
   };
   for (const name of MODELS) {
     for (const precision of PRECISIONS) {
@@ -47,10 +48,17 @@ async function main() {
         metadata: { input: { width: 224, height: 224 }, resize: 'stretch' },
       });
       for (const n of BATCHES) {
+        const stages = new StageRecorder();
+        const timed = async (images: unknown[]) => {
+          await model.classifyBatch(images as never);
+          stages.record(model.lastTiming);
+        };
         const frames = Array(n).fill(raw);
-        push({ case: 'classify raw frames', impl: 'edge-classify', model: name, precision, batch: n, stats: await time(() => model.classifyBatch(frames), { minMs, minRuns: 10 }) });
+        let stats = await time(() => timed(frames), { minMs, minRuns: 10 });
+        push({ case: 'classify raw frames', impl: 'edge-classify', model: name, precision, batch: n, stats, stages: stages.medians() });
         const jpegs = Array(n).fill(jpeg);
-        push({ case: 'classify JPEG bytes', impl: 'edge-classify', model: name, precision, batch: n, stats: await time(() => model.classifyBatch(jpegs), { minMs, minRuns: 5 }) });
+        stats = await time(() => timed(jpegs), { minMs, minRuns: 5 });
+        push({ case: 'classify JPEG bytes', impl: 'edge-classify', model: name, precision, batch: n, stats, stages: stages.medians() });
       }
       await model.dispose();
     }

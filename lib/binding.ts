@@ -38,6 +38,10 @@ export interface NativeScores {
   scores: Float64Array;
   rows: number;
   cols: number;
+  /** Host milliseconds spent filling the input (CPU preprocessing, or copies into pinned staging). */
+  prepareMs: number;
+  /** Milliseconds of the whole native call on its pool thread, waiting for the model included. */
+  nativeMs: number;
 }
 
 export interface NativeModel {

@@ -10,6 +10,7 @@ import { gpuDecodable } from './jpeg';
 import { completeMetadata, findMetadata, PAD_VALUES, resolveModelFile } from './metadata';
 import { multiLabel, singleLabel } from './result';
 import type {
+  CallTiming,
   ClassificationResult,
   ClassifyOptions,
   ImageInput,
@@ -55,6 +56,7 @@ export class Model {
   readonly #pixelLimit: number;
   readonly #gpuDecode: boolean;
   #disposed = false;
+  #lastTiming: CallTiming | undefined;
 
   private constructor(nativeModel: NativeModel, info: ModelInfo, pixelLimit: number, gpuDecode: boolean) {
     this.#native = nativeModel;
@@ -129,6 +131,11 @@ export class Model {
     return this.#info;
   }
 
+  /** Stage timings of the most recent classify()/classifyBatch() that succeeded (undefined before the first). */
+  get lastTiming(): CallTiming | undefined {
+    return this.#lastTiming;
+  }
+
   /** Classifies one image. */
   async classify(image: ImageInput, options?: ClassifyOptions): Promise<ClassificationResult> {
     const [result] = await this.#run([image], options, 'image');
@@ -192,20 +199,30 @@ export class Model {
   }
 
   /** Decode + preprocess + inference: nvJPEG on the GPU when it applies (falling back to sharp if it fails), else sharp. */
-  async #infer(sources: Source[]): Promise<{ out: NativeScores; sizes: { width: number; height: number }[] }> {
+  async #infer(sources: Source[]): Promise<{ out: NativeScores; sizes: { width: number; height: number }[]; timing: Omit<CallTiming, 'batch' | 'totalMs' | 'resultMs'> }> {
+    const native = async <T extends NativeScores>(run: () => Promise<T>) => {
+      const start = performance.now();
+      const out = await run();
+      const nativeMs = performance.now() - start;
+      return { out, nativeMs, prepareMs: out.prepareMs, computeMs: out.nativeMs - out.prepareMs };
+    };
+    const start = performance.now();
     if (this.#onGpu(sources)) {
       try {
-        const out = await this.#native.classifyEncoded(sources.map((s) => (s as { bytes: Uint8Array }).bytes));
-        return { out, sizes: sources.map((_, i) => ({ width: out.sizes[2 * i], height: out.sizes[2 * i + 1] })) };
+        const { out, ...times } = await native(() => this.#native.classifyEncoded(sources.map((s) => (s as { bytes: Uint8Array }).bytes)));
+        const sizes = sources.map((_, i) => ({ width: out.sizes[2 * i], height: out.sizes[2 * i + 1] }));
+        return { out, sizes, timing: { decodeMs: 0, decodedOn: 'gpu', ...times } };
       } catch (error) {
         if ((error as { code?: string }).code !== 'ERR_DECODE') throw fromNative(error);
         // nvJPEG refused a file (corrupt, or a JPEG variant it lacks): sharp decodes or explains it.
       }
     }
     const decoded = await Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit)));
+    const decodeMs = performance.now() - start;
     this.#live();
-    const out = await call(() => this.#native.classify(decoded.map((d) => d.frame)));
-    return { out, sizes: decoded.map((d) => ({ width: d.frame.width, height: d.frame.height })) };
+    const { out, ...times } = await call(() => native(() => this.#native.classify(decoded.map((d) => d.frame))));
+    const decodedOn = sources.some((s) => s.kind === 'encoded') ? 'cpu' : 'none';
+    return { out, sizes: decoded.map((d) => ({ width: d.frame.width, height: d.frame.height })), timing: { decodeMs, decodedOn, ...times } };
   }
 
   async #run(images: readonly ImageInput[], options: ClassifyOptions | undefined, name: string): Promise<ClassificationResult[]> {
@@ -215,17 +232,27 @@ export class Model {
     const fullPrecision = o.fullPrecision === undefined ? false : boolean('options.fullPrecision', o.fullPrecision);
     this.#live();
     const sources = await this.#sources(images, name);
+    const sourcesMs = performance.now() - start;
     this.#live();
-    const { out, sizes } = await this.#infer(sources);
-    const time = (performance.now() - start) / 1000;
+    const { out, sizes, timing } = await this.#infer(sources);
+    const end = performance.now();
+    const time = (end - start) / 1000;
     const { class_names: names, task } = this.#info.metadata;
-    return rows(out).map((scores, i) => {
+    const results = rows(out).map((scores, i) => {
       const source = sources[i];
       const common = { time, image: sizes[i], imagePath: source.kind === 'encoded' ? source.imagePath : undefined };
       return task === 'multi-label'
         ? multiLabel(scores, names, common, threshold ?? 0.5)
         : singleLabel(scores, names, common, threshold, fullPrecision);
     });
+    this.#lastTiming = {
+      batch: images.length,
+      totalMs: end - start,
+      ...timing,
+      decodeMs: timing.decodeMs + sourcesMs,
+      resultMs: performance.now() - end,
+    };
+    return results;
   }
 }
 

@@ -12,12 +12,49 @@ import type { ClassificationPrediction, MultiLabelResult, SingleLabelResult } fr
  * must be an odd integer); everything else is rounded correctly by toFixed.
  */
 export function roundConfidence(x: number): number {
+  // Fast path: x * 10000 is within ~1e-12 of the exact product for |x| < 1e5, so unless that product
+  // is within 1e-6 of a half, rounding it gives the correctly rounded decimal; r / 10000 is then the
+  // double nearest that decimal, as Number(x.toFixed(4)) would be.
+  const scaled = x * 10000;
+  if (Math.abs(scaled) < 1e9) {
+    const floor = Math.floor(scaled);
+    const frac = scaled - floor;
+    if (Math.abs(frac - 0.5) > 1e-6) {
+      const r = frac > 0.5 ? floor + 1 : floor;
+      return r === 0 && x < 0 ? -0 : r / 10000;
+    }
+  }
   const times32 = x * 32; // exact: a power of two
   if (Number.isInteger(times32) && times32 % 2 !== 0) {
     const lower = Math.floor(x * 10000); // exact: x*10000 = n + 0.5 is representable
     return (lower % 2 === 0 ? lower : lower + 1) / 10000;
   }
   return Number(x.toFixed(4));
+}
+
+/** Indices sorted on confidence, highest first, ties in index order. */
+function sortByConfidence(indices: Int32Array, confidences: Float64Array): Int32Array {
+  return indices.sort((a, b) => confidences[b] - confidences[a] || a - b);
+}
+
+const buckets = new Int32Array(10002);
+
+/**
+ * The same order for 4-decimal confidences in [0, 1] (the usual case), by a stable counting sort on
+ * round(c * 10000): linear, where the comparison sort of 1000 classes costs ~0.1 ms per image.
+ */
+function sortRounded(indices: Int32Array, confidences: Float64Array): Int32Array {
+  const n = indices.length;
+  for (let k = 0; k < n; k++) {
+    const c = confidences[indices[k]];
+    if (!(c >= 0 && c <= 1)) return sortByConfidence(indices, confidences);
+  }
+  buckets.fill(0);
+  for (let k = 0; k < n; k++) buckets[10000 - Math.round(confidences[indices[k]] * 10000) + 1]++;
+  for (let b = 1; b < buckets.length; b++) buckets[b] += buckets[b - 1];
+  const out = new Int32Array(n);
+  for (let k = 0; k < n; k++) out[buckets[10000 - Math.round(confidences[indices[k]] * 10000)]++] = indices[k];
+  return out;
 }
 
 export interface Common {
@@ -48,12 +85,21 @@ export function singleLabel(
   threshold: number | undefined,
   fullPrecision: boolean,
 ): SingleLabelResult {
-  const predictions: ClassificationPrediction[] = [];
+  // Sort class indices on their (rounded) confidence, highest first, ties in class order.
+  const confidences = new Float64Array(classNames.length);
+  let kept = 0;
+  const order = new Int32Array(classNames.length);
   for (let i = 0; i < classNames.length; i++) {
-    if (threshold !== undefined && scores[i] < threshold) continue;
-    predictions.push({ class: classNames[i], class_id: i, confidence: fullPrecision ? scores[i] : roundConfidence(scores[i]) });
+    const c = fullPrecision ? scores[i] : roundConfidence(scores[i]);
+    confidences[i] = c;
+    if (threshold === undefined || scores[i] >= threshold) order[kept++] = i;
   }
-  predictions.sort((a, b) => b.confidence - a.confidence || a.class_id - b.class_id);
+  const sorted = fullPrecision ? sortByConfidence(order.subarray(0, kept), confidences) : sortRounded(order.subarray(0, kept), confidences);
+  const predictions: ClassificationPrediction[] = new Array(kept);
+  for (let k = 0; k < kept; k++) {
+    const i = sorted[k];
+    predictions[k] = { class: classNames[i], class_id: i, confidence: confidences[i] };
+  }
   return {
     ...base(common),
     predictions,

@@ -188,6 +188,29 @@ export interface PreprocessedBatch {
   decodedOn: 'cpu' | 'gpu';
 }
 
+/**
+ * Where the time of one classify()/classifyBatch() call went, in milliseconds
+ * (see {@link Model.lastTiming}). For choosing hardware and finding bottlenecks.
+ */
+export interface CallTiming {
+  /** Images in the call. */
+  batch: number;
+  /** The whole call, as the results' `time` reports it (in seconds there). */
+  totalMs: number;
+  /** Reading inputs (files, base64) and decoding on the CPU with sharp; 0 for raw frames. */
+  decodeMs: number;
+  /** The native call as seen from JavaScript: queueing on the libuv pool, waiting for the model, the work. */
+  nativeMs: number;
+  /** Inside the native call: host time preparing the input (CPU preprocessing, copies into pinned staging, GPU decode set-up). */
+  prepareMs: number;
+  /** Inside the native call: the rest (transfers, GPU preprocessing, inference, read-back, activation). */
+  computeMs: number;
+  /** Building the result objects. */
+  resultMs: number;
+  /** Where the images were decoded: 'gpu' (nvJPEG), 'cpu' (sharp) or 'none' (raw frames). */
+  decodedOn: 'cpu' | 'gpu' | 'none';
+}
+
 /** What this binary was built with and can use now. */
 export interface BuildInfo {
   /** libtorch version the addon was built against. */

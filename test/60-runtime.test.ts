@@ -46,4 +46,24 @@ describe('runtime', () => {
     const b = await model.preprocess([{ data, width: 64, height: 64, channels: 3 }]);
     expect(a.tensor[0]).not.toBe(b.tensor[0]);
   });
+  it('lastTiming accounts for the stages of the latest call', async () => {
+    const fresh = await esm.loadModel(fixtureModel('mobilenet_v3_small.torchscript'), { device: 'cpu' });
+    expect(fresh.lastTiming).toBeUndefined();
+    const jpeg = photos()[0].path;
+    const [result] = await fresh.classifyBatch([jpeg]);
+    const t = fresh.lastTiming!;
+    expect(t.batch).toBe(1);
+    expect(t.decodedOn).toBe('cpu');
+    expect(t.totalMs).toBeCloseTo(result.time * 1000, 6);
+    for (const key of ['decodeMs', 'nativeMs', 'prepareMs', 'computeMs', 'resultMs'] as const) expect(t[key], key).toBeGreaterThanOrEqual(0);
+    expect(t.decodeMs).toBeGreaterThan(0);
+    expect(t.prepareMs).toBeGreaterThan(0); // CPU preprocessing of a real photo takes measurable time
+    expect(t.prepareMs + t.computeMs).toBeLessThanOrEqual(t.nativeMs + 1e-6);
+    expect(t.decodeMs + t.nativeMs).toBeLessThanOrEqual(t.totalMs + 1e-6);
+    const data = new Uint8Array(32 * 32 * 3);
+    await fresh.classifyBatch([{ data, width: 32, height: 32, channels: 3 }, { data, width: 32, height: 32, channels: 3 }]);
+    expect(fresh.lastTiming!.decodedOn).toBe('none');
+    expect(fresh.lastTiming!.batch).toBe(2);
+    await fresh.dispose();
+  });
 });

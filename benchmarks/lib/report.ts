@@ -26,6 +26,33 @@ export interface Row {
   stats: Stats;
   /** Images per second at the median. */
   imagesPerSecond?: number;
+  /** edge-classify rows: median milliseconds per stage of the call (from model.lastTiming). */
+  stages?: Stages;
+}
+
+/** Median stage times of edge-classify calls (see CallTiming). */
+export interface Stages {
+  decodeMs: number;
+  prepareMs: number;
+  computeMs: number;
+  resultMs: number;
+  /** nativeMs - prepareMs - computeMs: queueing on the libuv pool and crossing into JS. */
+  handoffMs: number;
+}
+
+/** Collects model.lastTiming after each timed call and gives the median of each stage. */
+export class StageRecorder {
+  #samples: Stages[] = [];
+  record(t: { decodeMs: number; prepareMs: number; computeMs: number; resultMs: number; nativeMs: number } | undefined): void {
+    if (t) this.#samples.push({ decodeMs: t.decodeMs, prepareMs: t.prepareMs, computeMs: t.computeMs, resultMs: t.resultMs, handoffMs: t.nativeMs - t.prepareMs - t.computeMs });
+  }
+  medians(): Stages | undefined {
+    if (this.#samples.length === 0) return undefined;
+    const median = (key: keyof Stages) => stats(this.#samples.map((s) => s[key])).medianMs;
+    const out = { decodeMs: median('decodeMs'), prepareMs: median('prepareMs'), computeMs: median('computeMs'), resultMs: median('resultMs'), handoffMs: median('handoffMs') };
+    this.#samples = [];
+    return out;
+  }
 }
 
 export function stats(samplesMs: number[]): Stats {
@@ -75,12 +102,17 @@ const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n
  * faster edge-classify's matching row (`peerOf(row)`) was: peer median / edge-classify median.
  */
 export function table(rows: Row[], peerOf: (row: Row) => Row | undefined): string {
-  const lines = ['| case | model | batch | impl | median ms | p99 ms | img/s | edge-classify speed-up |', '|---|---|---|---|---|---|---|---|'];
+  const withStages = rows.some((r) => r.stages);
+  const lines = [
+    `| case | model | batch | impl | median ms | p99 ms | img/s | edge-classify speed-up |${withStages ? ' stages ms: decode / prepare / compute / hand-off / results |' : ''}`,
+    `|---|---|---|---|---|---|---|---|${withStages ? '---|' : ''}`,
+  ];
+  const stagesCell = (st?: Stages) => (st ? ` ${[st.decodeMs, st.prepareMs, st.computeMs, st.handoffMs, st.resultMs].map(fmt).join(' / ')} |` : ' |');
   for (const r of rows) {
     const peer = peerOf(r);
     const ratio = peer && peer !== r ? `${(r.stats.medianMs / peer.stats.medianMs).toFixed(2)}x` : '';
     lines.push(
-      `| ${r.case} | ${r.model ?? ''}${r.precision ? ` ${r.precision}` : ''} | ${r.batch ?? ''} | ${r.impl} | ${fmt(r.stats.medianMs)} | ${fmt(r.stats.p99Ms)} | ${r.imagesPerSecond ? fmt(r.imagesPerSecond) : ''} | ${ratio} |`,
+      `| ${r.case} | ${r.model ?? ''}${r.precision ? ` ${r.precision}` : ''} | ${r.batch ?? ''} | ${r.impl} | ${fmt(r.stats.medianMs)} | ${fmt(r.stats.p99Ms)} | ${r.imagesPerSecond ? fmt(r.imagesPerSecond) : ''} | ${ratio} |${withStages ? stagesCell(r.stages) : ''}`,
     );
   }
   return lines.join('\n');

@@ -23,6 +23,8 @@ Napi::Object scoresToJs(Napi::Env env, const edge::Scores& scores) {
   out.Set("scores", values);
   out.Set("rows", scores.rows);
   out.Set("cols", scores.cols);
+  out.Set("prepareMs", scores.prepareMs);
+  out.Set("nativeMs", scores.totalMs);
   return out;
 }
 

@@ -32,6 +32,7 @@ struct Outputs {
   std::vector<float> values;  // rows*cols raw outputs, row-major
   int rows = 0;
   int cols = 0;
+  double prepareMs = 0;  // host time spent filling the input: CPU preprocessing or staging copies
 };
 
 class Backend {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "error.h"
+#include "stopwatch.h"
 
 namespace edge {
 
@@ -15,11 +16,13 @@ void validateBatch(const std::vector<ImageView>& images, const ClassifierConfig&
   for (const ImageView& image : images) validateImage(image, config.maxPixels);
 }
 
-Scores toScores(const Outputs& outputs, Activation activation) {
+Scores toScores(const Outputs& outputs, Activation activation, const Stopwatch& since) {
   Scores scores;
   scores.rows = outputs.rows;
   scores.cols = outputs.cols;
   scores.values = activate(outputs.values, outputs.rows, outputs.cols, activation);
+  scores.prepareMs = outputs.prepareMs;
+  scores.totalMs = since.ms();
   return scores;
 }
 
@@ -41,15 +44,17 @@ std::shared_ptr<const ClassifierConfig> Classifier::config() const {
 }
 
 Scores Classifier::classify(const std::vector<ImageView>& images) const {
+  const Stopwatch since;
   const auto config = this->config();
   validateBatch(images, *config);
-  return toScores(backend_->runImages(images, config->spec, config->preprocessThreads), config->activation);
+  return toScores(backend_->runImages(images, config->spec, config->preprocessThreads), config->activation, since);
 }
 
 Scores Classifier::classifyEncoded(const std::vector<EncodedView>& images, std::vector<std::pair<int, int>>* sizes) const {
+  const Stopwatch since;
   const auto config = this->config();
   if (images.empty()) throw Error(ErrorCode::InvalidArgument, "a batch needs at least one image");
-  return toScores(backend_->runEncoded(images, config->spec, config->maxPixels, sizes), config->activation);
+  return toScores(backend_->runEncoded(images, config->spec, config->maxPixels, sizes), config->activation, since);
 }
 
 std::vector<float> Classifier::preprocessEncoded(const std::vector<EncodedView>& images) const {
@@ -65,6 +70,7 @@ std::vector<float> Classifier::preprocess(const std::vector<ImageView>& images) 
 }
 
 Scores Classifier::infer(const float* tensor, size_t length, int n) const {
+  const Stopwatch since;
   const auto config = this->config();
   const PreprocessSpec& spec = config->spec;
   if (n < 1 || length != static_cast<size_t>(n) * spec.imageSize()) {
@@ -75,7 +81,7 @@ Scores Classifier::infer(const float* tensor, size_t length, int n) const {
   const Outputs outputs = backend_->run(n, spec.height, spec.width, [&](float* input) {
     std::memcpy(input, tensor, length * sizeof(float));
   });
-  return toScores(outputs, config->activation);
+  return toScores(outputs, config->activation, since);
 }
 
 }  // namespace edge

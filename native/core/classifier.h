@@ -25,6 +25,8 @@ struct Scores {
   std::vector<double> values;  // rows*cols confidences after the activation
   int rows = 0;
   int cols = 0;
+  double prepareMs = 0;  // host time preparing the input (see Outputs)
+  double totalMs = 0;    // the whole native call, waiting for the model included
 };
 
 class Classifier {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "error.h"
+#include "stopwatch.h"
 #include "torch_common.h"
 #ifdef EDGE_WITH_CUDA
 #include "cuda/torch_cuda_backend.h"
@@ -60,8 +61,12 @@ class TorchBackend final : public Backend {
     try {
       c10::InferenceMode guard;
       torch::Tensor input = torch::empty({n, 3, height, width}, torch::kFloat32);
+      const Stopwatch prepare;
       write(input.data_ptr<float>());
-      return toOutputs(firstTensor(module_.forward({input})), n);
+      const double prepareMs = prepare.ms();
+      Outputs outputs = toOutputs(firstTensor(module_.forward({input})), n);
+      outputs.prepareMs = prepareMs;
+      return outputs;
     } catch (const Error&) {
       throw;
     } catch (const std::exception& e) {

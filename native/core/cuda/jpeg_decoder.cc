@@ -17,24 +17,57 @@ void check(nvjpegStatus_t status, const char* call, ErrorCode code = ErrorCode::
                         (what.empty() ? "" : " (" + what + ")"));
 }
 
-}  // namespace
-
-struct JpegDecoder::State {
+// One nvJPEG library handle with its batched-decode state.
+struct Engine {
   nvjpegHandle_t handle = nullptr;
   nvjpegJpegState_t jpeg = nullptr;
   int batch = 0;  // batch size decodeBatched was initialised for
-  ~State() {
+  Engine() = default;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  ~Engine() {
     if (jpeg) nvjpegJpegStateDestroy(jpeg);
     if (handle) nvjpegDestroy(handle);
   }
+  // Creates the handle for `backend`; false (nothing held) when this GPU or library lacks it.
+  bool open(nvjpegBackend_t backend) {
+    if (nvjpegCreateEx(backend, nullptr, nullptr, NVJPEG_FLAGS_DEFAULT, &handle) != NVJPEG_STATUS_SUCCESS) {
+      handle = nullptr;
+      return false;
+    }
+    check(nvjpegJpegStateCreate(handle, &jpeg), "nvjpegJpegStateCreate", ErrorCode::Unsupported);
+    return true;
+  }
+  nvjpegStatus_t decode(const std::vector<const unsigned char*>& data, const std::vector<size_t>& lengths,
+                        std::vector<nvjpegImage_t>& destinations, cudaStream_t stream) {
+    const int n = static_cast<int>(data.size());
+    if (batch != n) {
+      const nvjpegStatus_t status = nvjpegDecodeBatchedInitialize(handle, jpeg, n, 1, NVJPEG_OUTPUT_RGBI);
+      if (status != NVJPEG_STATUS_SUCCESS) return status;
+      batch = n;
+    }
+    return nvjpegDecodeBatched(handle, jpeg, data.data(), lengths.data(), destinations.data(), stream);
+  }
+};
+
+}  // namespace
+
+struct JpegDecoder::State {
+  Engine hardware;  // the GPU's JPEG engines (A100, H100, ...): baseline JPEGs, no CPU work
+  bool hasHardware = false;
+  Engine hybrid;    // CUDA decoding with Huffman on the CPU: every JPEG, and GPUs without engines
 };
 
 JpegDecoder::JpegDecoder() : state_(std::make_unique<State>()) {
-  check(nvjpegCreateSimple(&state_->handle), "nvjpegCreateSimple", ErrorCode::Unsupported);
-  check(nvjpegJpegStateCreate(state_->handle, &state_->jpeg), "nvjpegJpegStateCreate", ErrorCode::Unsupported);
+  state_->hasHardware = state_->hardware.open(NVJPEG_BACKEND_HARDWARE);
+  if (!state_->hybrid.open(NVJPEG_BACKEND_DEFAULT)) {
+    throw Error(ErrorCode::Unsupported, "nvJPEG could not be initialised on this GPU");
+  }
 }
 
 JpegDecoder::~JpegDecoder() = default;
+
+bool JpegDecoder::hardware() const { return state_->hasHardware; }
 
 std::vector<std::pair<int, int>> JpegDecoder::sizes(const std::vector<EncodedView>& images, uint64_t maxPixels) {
   std::vector<std::pair<int, int>> out;
@@ -44,7 +77,7 @@ std::vector<std::pair<int, int>> JpegDecoder::sizes(const std::vector<EncodedVie
     nvjpegChromaSubsampling_t subsampling{};
     int widths[NVJPEG_MAX_COMPONENT] = {};
     int heights[NVJPEG_MAX_COMPONENT] = {};
-    const nvjpegStatus_t status = nvjpegGetImageInfo(state_->handle, images[i].data, images[i].length, &components,
+    const nvjpegStatus_t status = nvjpegGetImageInfo(state_->hybrid.handle, images[i].data, images[i].length, &components,
                                                      &subsampling, widths, heights);
     check(status, "nvjpegGetImageInfo", ErrorCode::Decode, "image " + std::to_string(i) + " is not a JPEG nvJPEG reads");
     if (widths[0] <= 0 || heights[0] <= 0) {
@@ -63,12 +96,6 @@ std::vector<std::pair<int, int>> JpegDecoder::sizes(const std::vector<EncodedVie
 
 void JpegDecoder::decode(const std::vector<EncodedView>& images, const std::vector<std::pair<int, int>>& sizes,
                          uint8_t* device, const std::vector<uint64_t>& offsets, cudaStream_t stream) {
-  const int n = static_cast<int>(images.size());
-  if (state_->batch != n) {
-    check(nvjpegDecodeBatchedInitialize(state_->handle, state_->jpeg, n, 1, NVJPEG_OUTPUT_RGBI),
-          "nvjpegDecodeBatchedInitialize");
-    state_->batch = n;
-  }
   std::vector<const unsigned char*> data(images.size());
   std::vector<size_t> lengths(images.size());
   std::vector<nvjpegImage_t> destinations(images.size());
@@ -79,8 +106,10 @@ void JpegDecoder::decode(const std::vector<EncodedView>& images, const std::vect
     destinations[i].channel[0] = device + offsets[i];
     destinations[i].pitch[0] = static_cast<size_t>(sizes[i].first) * 3;
   }
-  check(nvjpegDecodeBatched(state_->handle, state_->jpeg, data.data(), lengths.data(), destinations.data(), stream),
-        "nvjpegDecodeBatched", ErrorCode::Decode, "a JPEG in the batch is corrupt or of a kind nvJPEG does not decode");
+  // The hardware engines take baseline JPEGs; a batch they refuse (progressive, say) goes to the hybrid decoder.
+  if (state_->hasHardware && state_->hardware.decode(data, lengths, destinations, stream) == NVJPEG_STATUS_SUCCESS) return;
+  check(state_->hybrid.decode(data, lengths, destinations, stream), "nvjpegDecodeBatched", ErrorCode::Decode,
+        "a JPEG in the batch is corrupt or of a kind nvJPEG does not decode");
 }
 
 }  // namespace edge

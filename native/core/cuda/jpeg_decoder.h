@@ -1,5 +1,7 @@
 // Batched JPEG decoding on the GPU with nvJPEG, straight into interleaved RGB
-// in device memory, ready for the preprocessing kernel.
+// in device memory, ready for the preprocessing kernel: on the GPU's hardware
+// JPEG engines where it has them, else (and for JPEGs they refuse) with
+// nvJPEG's hybrid CPU+CUDA decoder.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -17,6 +19,8 @@ class JpegDecoder {
  public:
   JpegDecoder();
   ~JpegDecoder();
+  // True when the GPU's hardware JPEG engines are used (baseline JPEGs; others go to the hybrid CUDA decoder).
+  bool hardware() const;
   JpegDecoder(const JpegDecoder&) = delete;
   JpegDecoder& operator=(const JpegDecoder&) = delete;
 
