@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { buildInfo, loadModel } from '../lib/index';
-import { type Row, StageRecorder, time, writeResults } from './lib/report';
+import { type Row, StageRecorder, time, timeInFlight, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');
@@ -59,9 +59,37 @@ async function main() {
         const jpegs = Array(n).fill(jpeg);
         stats = await time(() => timed(jpegs), { minMs, minRuns: 5 });
         push({ case: 'classify JPEG bytes', impl: 'edge-classify', model: name, precision, batch: n, stats, stages: stages.medians() });
+        if (n === 64) {
+          // Two batches in flight, as under a server's load: JS builds one batch's results while the GPU runs the next.
+          stats = await timeInFlight(() => timed(frames), 2, { minMs, minRuns: 10 });
+          push({ case: 'classify raw frames, 2 in flight', impl: 'edge-classify', model: name, precision, batch: n, stats, stages: stages.medians() });
+          stats = await timeInFlight(() => timed(jpegs), 2, { minMs, minRuns: 10 });
+          push({ case: 'classify JPEG bytes, 2 in flight', impl: 'edge-classify', model: name, precision, batch: n, stats, stages: stages.medians() });
+        }
       }
       await model.dispose();
     }
+    // fp16 with channels-last memory (cuDNN NHWC kernels), from raw frames and JPEG bytes
+    const nhwc = await loadModel(path.join(fixtures, 'models', `${name}.torchscript`), {
+      device: 'cuda',
+      precision: 'fp16',
+      channelsLast: true,
+      metadata: { input: { width: 224, height: 224 }, resize: 'stretch' },
+    });
+    const stages = new StageRecorder();
+    const timed = async (images: unknown[]) => {
+      await nhwc.classifyBatch(images as never);
+      stages.record(nhwc.lastTiming);
+    };
+    for (const n of [1, 64]) {
+      let stats = await time(() => timed(Array(n).fill(raw)), { minMs, minRuns: 10 });
+      push({ case: 'classify raw frames, channels-last', impl: 'edge-classify', model: name, precision: 'fp16', batch: n, stats, stages: stages.medians() });
+      stats = await time(() => timed(Array(n).fill(jpeg)), { minMs, minRuns: 10 });
+      push({ case: 'classify JPEG bytes, channels-last', impl: 'edge-classify', model: name, precision: 'fp16', batch: n, stats, stages: stages.medians() });
+    }
+    const stats = await timeInFlight(() => timed(Array(64).fill(raw)), 2, { minMs, minRuns: 10 });
+    push({ case: 'classify raw frames, channels-last, 2 in flight', impl: 'edge-classify', model: name, precision: 'fp16', batch: 64, stats, stages: stages.medians() });
+    await nhwc.dispose();
   }
   console.log('running the PyTorch (Python) peers...');
   const job = {

@@ -71,7 +71,7 @@ export interface NativeBinding {
   /** [async] Loads a TorchScript file; rejects with ERR_MODEL_LOAD / ERR_UNSUPPORTED. */
   loadModel(
     file: string,
-    options: { device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16'; cudaGraphs: boolean },
+    options: { device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16'; cudaGraphs: boolean; channelsLast: boolean },
   ): Promise<NativeModel>;
   /** [sync] What the binary was built with. */
   buildInfo(): { torch: string; cuda: boolean; nvjpeg: boolean; cudaAvailable: boolean; tensorrt: boolean; backends: string[] };

@@ -21,7 +21,7 @@ import type {
 } from './types';
 import { boolean, integer, invalid, isPlainObject, number, oneOf, optionsObject } from './validate';
 
-const LOAD_KEYS = ['device', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'decode', 'metadata', 'limitInputPixels'] as const;
+const LOAD_KEYS = ['device', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
 const CLASSIFY_KEYS = ['confidence', 'fullPrecision'] as const;
 const DEVICE = /^(auto|cpu|cuda(:\d+)?)$/;
 
@@ -76,6 +76,7 @@ export class Model {
     const optimize = o.optimize === undefined ? true : boolean('options.optimize', o.optimize);
     const precision = o.precision === undefined ? 'fp32' : oneOf('options.precision', o.precision, ['fp32', 'fp16'] as const);
     const cudaGraphs = o.cudaGraphs === undefined ? true : boolean('options.cudaGraphs', o.cudaGraphs);
+    const channelsLast = o.channelsLast === undefined ? false : boolean('options.channelsLast', o.channelsLast);
     const decode = o.decode === undefined ? 'auto' : oneOf('options.decode', o.decode, ['auto', 'cpu', 'gpu'] as const);
     if (o.metadata !== undefined && !isPlainObject(o.metadata)) throw invalid('options.metadata', 'an object', o.metadata);
     const limit = o.limitInputPixels;
@@ -83,7 +84,7 @@ export class Model {
 
     const file = resolveModelFile(modelPath);
     const { binding } = native();
-    const nativeModel = await call(() => binding.loadModel(file, { device, threads, optimize, precision, cudaGraphs }));
+    const nativeModel = await call(() => binding.loadModel(file, { device, threads, optimize, precision, cudaGraphs, channelsLast }));
     try {
       if (decode === 'gpu' && !nativeModel.gpuDecode) {
         throw new UnsupportedError(

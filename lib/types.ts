@@ -73,6 +73,12 @@ export interface LoadOptions {
   /** CUDA only: capture one CUDA graph per batch size and replay it. Default `true`. */
   cudaGraphs?: boolean;
   /**
+   * CUDA only: keep the input and the 4-D (convolution) weights in channels-last memory, which
+   * lets cuDNN use its NHWC tensor-core kernels (mostly a gain with fp16). The preprocessing kernel
+   * writes NHWC directly. Default `false`.
+   */
+  channelsLast?: boolean;
+  /**
    * Where JPEGs are decoded. `'auto'` (default): on the GPU with nvJPEG when the model runs on CUDA
    * and the build has nvJPEG, for batches of JPEGs without an EXIF rotation (anything else, or a
    * JPEG nvJPEG refuses, is decoded by sharp on the CPU). `'gpu'`: the same, but loading fails with

@@ -74,6 +74,25 @@ export async function time(fn: () => Promise<unknown> | unknown, { warmup = 3, m
   return stats(samples);
 }
 
+/**
+ * Throughput with `depth` calls kept in flight (as a server has): stats over the intervals between
+ * successive completions, so that the median is the effective time per call. The first `depth`
+ * completions are warm-up.
+ */
+export async function timeInFlight(fn: () => Promise<unknown>, depth: number, { minRuns = 20, minMs = 1500 } = {}): Promise<Stats> {
+  const done: number[] = [];
+  const start = performance.now();
+  const worker = async () => {
+    while (done.length < minRuns + depth || performance.now() - start < minMs) {
+      await fn();
+      done.push(performance.now());
+    }
+  };
+  await Promise.all(Array.from({ length: depth }, worker));
+  const intervals = done.slice(depth).map((t, i) => t - done[depth + i - 1]);
+  return stats(intervals);
+}
+
 export function machine(): Record<string, unknown> {
   const cpus = os.cpus();
   let gpu: string | undefined;

@@ -31,6 +31,9 @@ edge::BackendOptions readLoadOptions(Napi::Env env, Napi::Value value) {
     options.precision = precision == "fp16" ? edge::Precision::FP16 : edge::Precision::FP32;
   }
   if (obj.Has("cudaGraphs") && obj.Get("cudaGraphs").IsBoolean()) options.cudaGraphs = obj.Get("cudaGraphs").As<Napi::Boolean>();
+  if (obj.Has("channelsLast") && obj.Get("channelsLast").IsBoolean()) {
+    options.channelsLast = obj.Get("channelsLast").As<Napi::Boolean>();
+  }
   return options;
 }
 

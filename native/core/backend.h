@@ -26,6 +26,7 @@ struct BackendOptions {
   bool optimize = true;        // apply the backend's inference optimisations (freezing, fusion)
   Precision precision = Precision::FP32;  // CUDA only
   bool cudaGraphs = true;                 // CUDA only: capture one graph per batch size and replay it
+  bool channelsLast = false;              // CUDA only: NHWC input and 4-D weights (tensor-core friendly)
 };
 
 struct Outputs {
@@ -57,12 +58,12 @@ class Backend {
   }
   // Decodes JPEGs on the device, then preprocesses and runs them; fills the
   // decoded sizes. Only backends with a GPU decoder implement it.
-  virtual Outputs runEncoded(const std::vector<EncodedView>& images, const PreprocessSpec& spec, uint64_t maxPixels,
-                             std::vector<std::pair<int, int>>* sizes) {
+  virtual Outputs runEncoded(const std::vector<EncodedView>& /*images*/, const PreprocessSpec& /*spec*/,
+                             uint64_t /*maxPixels*/, std::vector<std::pair<int, int>>* /*sizes*/) {
     throw Error(ErrorCode::Unsupported, "this backend has no GPU JPEG decoder; decode on the CPU");
   }
-  virtual std::vector<float> preprocessEncoded(const std::vector<EncodedView>& images, const PreprocessSpec& spec,
-                                               uint64_t maxPixels) {
+  virtual std::vector<float> preprocessEncoded(const std::vector<EncodedView>& /*images*/,
+                                               const PreprocessSpec& /*spec*/, uint64_t /*maxPixels*/) {
     throw Error(ErrorCode::Unsupported, "this backend has no GPU JPEG decoder; decode on the CPU");
   }
   // True when runEncoded() is available.

@@ -29,6 +29,8 @@ struct ImageView {
   size_t byteLength = 0;  // bytes available at `data` (checked against width*height*channels)
 
   int channels() const { return channelsOf(format); }
+  // Bytes of pixels the view covers: width * height * channels.
+  size_t byteSize() const { return static_cast<size_t>(width) * static_cast<size_t>(height) * channels(); }
 };
 
 // Borrowed encoded image bytes (e.g. a JPEG for the GPU decoder).

@@ -51,6 +51,11 @@ describe('CUDA path', { skip }, () => {
         const b = await gpu.preprocess(photos);
         const std = order === 'bgr' ? [0.225, 0.224, 0.229] : [0.229, 0.224, 0.225];
         assert.ok(maxLevelDiff(a.tensor, b.tensor, std) <= 1.0001, `max diff ${maxLevelDiff(a.tensor, b.tensor, std)} levels`);
+        // the kernel writing channels-last memory gives the same tensor (read back as NCHW)
+        const nhwc = await loadModel(model('sidecar.torchscript'), { device: 'cuda', metadata, channelsLast: true });
+        const c = await nhwc.preprocess(photos);
+        assert.ok(maxLevelDiff(a.tensor, c.tensor, std) <= 1.0001, `channels-last: max diff ${maxLevelDiff(a.tensor, c.tensor, std)} levels`);
+        await nhwc.dispose();
         // raw gray and RGBA frames too
         const { data, info: i } = await sharp(photos[0]).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
         const rgba = { data, width: i.width, height: i.height, channels: 4 as const };
@@ -65,10 +70,10 @@ describe('CUDA path', { skip }, () => {
   }
 
   for (const name of ['resnet18', 'mobilenet_v3_small']) {
-    for (const [precision, tol] of [['fp32', 1e-4], ['fp16', 2e-2]] as const) {
-      it(`${name} ${precision}: confidences within ${tol} of the CPU's on every photo`, async () => {
+    for (const [precision, tol, channelsLast] of [['fp32', 1e-4, false], ['fp16', 2e-2, false], ['fp16', 2e-2, true]] as const) {
+      it(`${name} ${precision}${channelsLast ? ' channels-last' : ''}: confidences within ${tol} of the CPU's on every photo`, async () => {
         const cpu = await loadModel(model(`${name}.torchscript`), { device: 'cpu' });
-        const gpu = await loadModel(model(`${name}.torchscript`), { device: 'cuda', precision });
+        const gpu = await loadModel(model(`${name}.torchscript`), { device: 'cuda', precision, channelsLast });
         // the same input tensor on both, so that only inference differs
         const batch = await cpu.preprocess(photos);
         const a = await cpu.infer(batch.tensor, photos.length);

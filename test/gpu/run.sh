@@ -30,9 +30,12 @@ if has test; then
   node --test --test-reporter=spec dist/test/gpu/
 fi
 if has sanitize; then
-  # memcheck over the kernel tests (libtorch under memcheck is slow: the preprocessing subset)
+  # memcheck over the GPU tests: by default the kernel tests (SANITIZE_PATTERN=all for the whole suite)
+  pattern=${SANITIZE_PATTERN:-GPU preprocessing}
+  filter=()
+  [ "$pattern" = all ] || filter=(--test-name-pattern="$pattern")
   compute-sanitizer --tool memcheck --target-processes all --error-exitcode 9 \
-    node --test --test-name-pattern="GPU preprocessing" dist/test/gpu/
+    node --test "${filter[@]}" dist/test/gpu/
 fi
 if has bench; then
   node dist/benchmarks/gpu.js ${BENCH_ARGS:-}

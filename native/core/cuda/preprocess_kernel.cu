@@ -27,12 +27,14 @@ __global__ void preprocessKernel(const uint8_t* __restrict__ pixels, const GpuIm
   const int x = i % spec.width;
   const int y = i / spec.width;
   const GpuImage img = images[n];
-  T* dst = out + static_cast<size_t>(n) * 3 * plane + i;
+  // Element p of this pixel: plane p (NCHW) or the p-th of 3 interleaved values (NHWC).
+  T* dst = out + static_cast<size_t>(n) * 3 * plane + (spec.nhwc ? static_cast<size_t>(i) * 3 : i);
+  const size_t step = spec.nhwc ? 1 : static_cast<size_t>(plane);
 
   const int u = x - img.offsetX;
   const int v = y - img.offsetY;
   if (u < 0 || v < 0 || u >= img.scaledWidth || v >= img.scaledHeight) {
-    for (int p = 0; p < 3; ++p) dst[static_cast<size_t>(p) * plane] = toOut<T>(spec.pad[p]);
+    for (int p = 0; p < 3; ++p) dst[p * step] = toOut<T>(spec.pad[p]);
     return;
   }
   const LinearTap tx = linearTap(u, img.width, img.scaledWidth);
@@ -49,7 +51,7 @@ __global__ void preprocessKernel(const uint8_t* __restrict__ pixels, const GpuIm
     const int ch = img.rgb[spec.bgr ? 2 - p : p];
     const float t = top[l + ch] + tx.weight * (static_cast<float>(top[r + ch]) - top[l + ch]);
     const float b = bottom[l + ch] + tx.weight * (static_cast<float>(bottom[r + ch]) - bottom[l + ch]);
-    dst[static_cast<size_t>(p) * plane] = toOut<T>((t + ty.weight * (b - t)) * spec.scale[p] + spec.bias[p]);
+    dst[p * step] = toOut<T>((t + ty.weight * (b - t)) * spec.scale[p] + spec.bias[p]);
   }
 }
 

@@ -31,6 +31,7 @@ struct GpuSpec {
   int width = 0;
   int height = 0;
   bool bgr = false;
+  bool nhwc = false;           // write channels-last (N,H,W,C memory) instead of NCHW
   float scale[3] = {1, 1, 1};  // per tensor plane: 1 / (255 * std)
   float bias[3] = {0, 0, 0};   // per tensor plane: -mean / std
   float pad[3] = {0, 0, 0};    // normalised pad value per plane
@@ -41,7 +42,7 @@ std::vector<GpuImage> planGpuBatch(const std::vector<ImageView>& images, const P
 GpuSpec gpuSpec(const PreprocessSpec& spec);
 
 // Launches the kernel on `stream`. `images` points to n GpuImage in device memory;
-// `out` is n*3*H*W floats (half == false) or halves (half == true).
+// `out` is n*3*H*W floats (half == false) or halves (half == true), NCHW or, with spec.nhwc, NHWC.
 void launchPreprocess(const uint8_t* pixels, const GpuImage* images, int n, const GpuSpec& spec, void* out, bool half,
                       cudaStream_t stream);
 

@@ -38,6 +38,7 @@ class TorchCudaBackend final : public Backend {
       : module_(std::move(module)),
         device_(device),
         half_(options.precision == Precision::FP16),
+        channelsLast_(options.channelsLast),
         graphs_(options.cudaGraphs),
         stream_(c10::cuda::getStreamFromPool(/*isHighPriority=*/true, device.index())) {}
 
@@ -74,7 +75,7 @@ class TorchCudaBackend final : public Backend {
     const int n = static_cast<int>(images.size());
     std::vector<float> result;
     guarded(n, spec.height, spec.width, [&] {
-      torch::Tensor input = torch::empty({n, 3, spec.height, spec.width}, dtypeOptions());
+      torch::Tensor input = emptyInput(n, spec.height, spec.width);
       preprocessInto(images, spec, input);
       torch::Tensor host = input.to(torch::kCPU, torch::kFloat32).contiguous();
       result.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
@@ -103,7 +104,7 @@ class TorchCudaBackend final : public Backend {
     const int n = static_cast<int>(images.size());
     std::vector<float> result;
     guarded(n, spec.height, spec.width, [&] {
-      torch::Tensor input = torch::empty({n, 3, spec.height, spec.width}, dtypeOptions());
+      torch::Tensor input = emptyInput(n, spec.height, spec.width);
       decodeInto(images, spec, maxPixels, input);
       torch::Tensor host = input.to(torch::kCPU, torch::kFloat32).contiguous();
       result.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
@@ -121,6 +122,18 @@ class TorchCudaBackend final : public Backend {
  private:
   torch::TensorOptions dtypeOptions() const {
     return torch::TensorOptions().device(device_).dtype(half_ ? torch::kHalf : torch::kFloat32);
+  }
+
+  // A model input: NCHW, or NCHW-shaped with channels-last memory.
+  torch::Tensor emptyInput(int n, int height, int width) const {
+    return torch::empty({n, 3, height, width},
+                        dtypeOptions().memory_format(channelsLast_ ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
+  }
+
+  GpuSpec kernelSpec(const PreprocessSpec& spec) const {
+    GpuSpec g = ::edge::gpuSpec(spec);
+    g.nhwc = channelsLast_;
+    return g;
   }
 
   // Runs `body` under the model's lock, device and stream; maps failures to typed errors.
@@ -182,32 +195,54 @@ class TorchCudaBackend final : public Backend {
     EDGE_CUDA_CHECK(cudaMemcpyAsync(device + pixelBytes, staging_.data(), planBytes, cudaMemcpyHostToDevice, stream_.stream()));
     jpeg_->decode(images, sizes, device, offsets, stream_.stream());
     launchPreprocess(device, reinterpret_cast<const GpuImage*>(device + pixelBytes), static_cast<int>(images.size()),
-                     gpuSpec(spec), input.data_ptr(), half_, stream_.stream());
+                     kernelSpec(spec), input.data_ptr(), half_, stream_.stream());
     return sizes;
   }
 #endif
 
   // Copies the pixels into pinned staging once, sends them to the GPU and runs the kernel into `input`.
-  // Returns the host time spent staging.
+  // Returns the host time spent staging. Several threads copy contiguous runs of images (one thread
+  // moves well under what PCIe takes); each sends every ~4 MiB it has staged at once, so that the
+  // transfer of one piece overlaps the copying of the next.
   double preprocessInto(const std::vector<ImageView>& images, const PreprocessSpec& spec, torch::Tensor& input) {
     const Stopwatch prepare;
     uint64_t pixelBytes = 0;
     const std::vector<GpuImage> plans = planGpuBatch(images, spec, &pixelBytes);
     const size_t planBytes = plans.size() * sizeof(GpuImage);
-    staging_.reserve(pixelBytes + planBytes);
-    // Large batches are copied by several threads (one per 2 MiB, up to 8): one memcpy thread moves
-    // well under what PCIe takes.
-    const int copyThreads = static_cast<int>(std::min<uint64_t>(8, 1 + pixelBytes / (2u << 20)));
-    parallelFor(images.size(), copyThreads, [&](size_t i) {
-      const ImageView& im = images[i];
-      std::memcpy(staging_.data() + plans[i].offset, im.data, static_cast<size_t>(im.width) * im.height * im.channels());
-    });
-    std::memcpy(staging_.data() + pixelBytes, plans.data(), planBytes);
-    const double prepareMs = prepare.ms();
     uint8_t* device = deviceScratch(pixelBytes + planBytes);
-    EDGE_CUDA_CHECK(cudaMemcpyAsync(device, staging_.data(), pixelBytes + planBytes, cudaMemcpyHostToDevice, stream_.stream()));
-    launchPreprocess(device, reinterpret_cast<const GpuImage*>(device + pixelBytes), static_cast<int>(images.size()),
-                     gpuSpec(spec), input.data_ptr(), half_, stream_.stream());
+    staging_.reserve(pixelBytes + planBytes);
+    const size_t n = images.size();
+    const size_t workers = std::min<size_t>({8, n, 1 + pixelBytes / (2u << 20)});
+    constexpr uint64_t kPiece = 4u << 20;
+    cudaStream_t stream = stream_.stream();
+    const int deviceIndex = device_.index();
+    std::vector<cudaError_t> status(workers, cudaSuccess);
+    parallelFor(workers, static_cast<int>(workers), [&](size_t t) {
+      cudaError_t& error = status[t];
+      error = cudaSetDevice(deviceIndex);  // worker threads start on device 0
+      const size_t first = n * t / workers;
+      const size_t last = n * (t + 1) / workers;
+      size_t pieceStart = first;
+      auto send = [&](size_t end) {  // images [pieceStart, end) are staged: transfer them
+        const uint64_t from = plans[pieceStart].offset;
+        const uint64_t to = plans[end - 1].offset + images[end - 1].byteSize();
+        if (error == cudaSuccess) {
+          error = cudaMemcpyAsync(device + from, staging_.data() + from, to - from, cudaMemcpyHostToDevice, stream);
+        }
+        pieceStart = end;
+      };
+      for (size_t i = first; i < last; ++i) {
+        std::memcpy(staging_.data() + plans[i].offset, images[i].data, images[i].byteSize());
+        if (plans[i].offset + images[i].byteSize() - plans[pieceStart].offset >= kPiece) send(i + 1);
+      }
+      if (pieceStart < last) send(last);
+    });
+    for (cudaError_t error : status) EDGE_CUDA_CHECK(error);
+    std::memcpy(staging_.data() + pixelBytes, plans.data(), planBytes);
+    EDGE_CUDA_CHECK(cudaMemcpyAsync(device + pixelBytes, staging_.data() + pixelBytes, planBytes, cudaMemcpyHostToDevice, stream));
+    const double prepareMs = prepare.ms();
+    launchPreprocess(device, reinterpret_cast<const GpuImage*>(device + pixelBytes), static_cast<int>(n), kernelSpec(spec),
+                     input.data_ptr(), half_, stream);
     return prepareMs;
   }
 
@@ -219,7 +254,7 @@ class TorchCudaBackend final : public Backend {
         return it->second.input;
       }
     }
-    return torch::empty({n, 3, height, width}, dtypeOptions());
+    return emptyInput(n, height, width);
   }
 
   Outputs forward(int n, const torch::Tensor& input) {
@@ -242,7 +277,7 @@ class TorchCudaBackend final : public Backend {
   // Captures the forward pass for batch size n; on failure graphs are turned off for this model.
   bool capture(int n, const torch::Tensor& like) {
     CapturedGraph g;
-    g.input = torch::empty_like(like);
+    g.input = torch::empty_like(like);  // keeps like's memory format
     g.input.copy_(like);
     try {
       for (int i = 0; i < 3; ++i) module_.forward({g.input});  // warm-up: profiling executor, cuDNN autotuning
@@ -275,6 +310,7 @@ class TorchCudaBackend final : public Backend {
   torch::jit::Module module_;
   torch::Device device_;
   bool half_;
+  bool channelsLast_;
   bool graphs_;
   c10::cuda::CUDAStream stream_;
   std::mutex mutex_;
@@ -298,6 +334,12 @@ std::unique_ptr<Backend> makeTorchCudaBackend(torch::jit::Module module, torch::
   }
   module.to(device);
   if (options.precision == Precision::FP16) module.to(torch::kHalf);
+  if (options.channelsLast) {
+    // 4-D weights (convolutions) channels-last too, before freezing folds them into the graph
+    for (torch::Tensor p : module.parameters()) {
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+  }
   module.eval();
   if (options.optimize) {
     try {
