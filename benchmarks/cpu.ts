@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { loadModel, type ModelMetadata } from '../lib/index';
-import { type Row, StageRecorder, time, writeResults } from './lib/report';
+import { type Row, stageTimer, time, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');
@@ -84,11 +84,7 @@ async function main() {
     (pyJob.models as Record<string, unknown>)[name] = { path: file, width: m.input.width, height: m.input.height, resize: m.resize, mean: m.mean, std: m.std };
     const session = await ort.InferenceSession.create(path.join(fixtures, 'models', `${name}.onnx`), { intraOpNumThreads: threads, interOpNumThreads: 1 });
     for (const n of BATCHES) {
-      const stages = new StageRecorder();
-      const timed = async (images: unknown[]) => {
-        await model.classifyBatch(images as never);
-        stages.record(model.lastTiming);
-      };
+      const { run: timed, stages } = stageTimer(model);
       let stats = await time(() => timed(Array(n).fill(raw)), { minMs });
       push({ case: 'classify raw frame', impl: 'edge-classify', model: name, batch: n, stats, stages: stages.medians() });
       stats = await time(() => timed(Array(n).fill(jpeg)), { minMs });

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { buildInfo, loadModel } from '../lib/index';
-import { type Row, StageRecorder, time, timeInFlight, writeResults } from './lib/report';
+import { type Row, stageTimer, time, timeInFlight, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');
@@ -48,11 +48,7 @@ async function main() {
         metadata: { input: { width: 224, height: 224 }, resize: 'stretch' },
       });
       for (const n of BATCHES) {
-        const stages = new StageRecorder();
-        const timed = async (images: unknown[]) => {
-          await model.classifyBatch(images as never);
-          stages.record(model.lastTiming);
-        };
+        const { run: timed, stages } = stageTimer(model);
         const frames = Array(n).fill(raw);
         let stats = await time(() => timed(frames), { minMs, minRuns: 10 });
         push({ case: 'classify raw frames', impl: 'edge-classify', model: name, precision, batch: n, stats, stages: stages.medians() });
@@ -76,11 +72,7 @@ async function main() {
       channelsLast: true,
       metadata: { input: { width: 224, height: 224 }, resize: 'stretch' },
     });
-    const stages = new StageRecorder();
-    const timed = async (images: unknown[]) => {
-      await nhwc.classifyBatch(images as never);
-      stages.record(nhwc.lastTiming);
-    };
+    const { run: timed, stages } = stageTimer(nhwc);
     for (const n of [1, 64]) {
       let stats = await time(() => timed(Array(n).fill(raw)), { minMs, minRuns: 10 });
       push({ case: 'classify raw frames, channels-last', impl: 'edge-classify', model: name, precision: 'fp16', batch: n, stats, stages: stages.medians() });

@@ -40,6 +40,22 @@ export interface Stages {
   handoffMs: number;
 }
 
+/** The part of a Model that stage-timed calls use. */
+interface TimedModel {
+  classifyBatch(images: never[]): Promise<unknown>;
+  readonly lastTiming?: { decodeMs: number; prepareMs: number; computeMs: number; resultMs: number; nativeMs: number };
+}
+
+/** `run(images)` calls model.classifyBatch and records its stages; `stages.medians()` sums them up. */
+export function stageTimer(model: TimedModel): { run: (images: unknown[]) => Promise<void>; stages: StageRecorder } {
+  const stages = new StageRecorder();
+  const run = async (images: unknown[]) => {
+    await model.classifyBatch(images as never[]);
+    stages.record(model.lastTiming);
+  };
+  return { run, stages };
+}
+
 /** Collects model.lastTiming after each timed call and gives the median of each stage. */
 export class StageRecorder {
   #samples: Stages[] = [];
