@@ -12,11 +12,14 @@
         "native/core/postprocess.cc",
         "native/core/classifier.cc",
         "native/core/torch_backend.cc",
+        "native/core/batcher.cc",
+        "native/core/executor.cc",
         "native/addon/addon.cc",
         "native/addon/native_model.cc",
         "native/addon/convert.cc",
         "native/addon/errors.cc",
-        "native/addon/promise_worker.cc"
+        "native/addon/promise_worker.cc",
+        "native/addon/request_queue.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -44,20 +44,48 @@ export interface NativeScores {
   nativeMs: number;
 }
 
+/** A settled request of the batcher. */
+export interface NativeReply extends NativeScores {
+  /** Images in the batch the request ran in. */
+  batchSize: number;
+  /** Milliseconds from enqueue to the start of its batch. */
+  queuedMs: number;
+  /** Encoded (GPU-decoded) requests: width, height per image. */
+  sizes?: Int32Array;
+}
+
+/** The batcher's counters. */
+export interface NativeQueueStats {
+  batches: number;
+  images: number;
+  /** batch size -> batches of that size (sizes above maxBatchSize counted at maxBatchSize). */
+  batchSizes: Record<string, number>;
+  queuedImages: number;
+  queuedRequests: number;
+  running: boolean;
+  inFlight: number;
+}
+
 export interface NativeModel {
-  /** [async] Preprocesses and runs the frames as one batch. */
-  classify(frames: NativeFrame[]): Promise<NativeScores>;
+  /** [sync] Starts the model's batcher and executor thread. */
+  startQueue(options: { maxBatchSize: number; maxDelayMs: number; maxQueue: number }): void;
+  /**
+   * [sync] Queues frames (or JPEGs for GPU decoding when `encoded`); returns the request's Promise and a
+   * cancel function (a request cancelled before its batch starts rejects with ERR_ABORTED). Throws
+   * ERR_QUEUE_FULL / ERR_DISPOSED.
+   */
+  enqueue(images: NativeFrame[] | Uint8Array[], encoded: boolean): [Promise<NativeReply>, () => void];
+  /** [sync] The batcher's counters (null before startQueue). */
+  queueStats(): NativeQueueStats | null;
   /** [async] Preprocessing alone: n*3*H*W floats. */
   preprocess(frames: NativeFrame[]): Promise<Float32Array>;
   /** [async] Runs an NCHW tensor of `n` images. */
   infer(tensor: Float32Array, n: number): Promise<NativeScores>;
-  /** [async] Decodes JPEGs on the GPU (nvJPEG), then as classify(); `sizes` holds width, height per image. */
-  classifyEncoded(images: Uint8Array[]): Promise<NativeScores & { sizes: Int32Array }>;
   /** [async] GPU decoding + preprocessing alone. */
   preprocessEncoded(images: Uint8Array[]): Promise<Float32Array>;
   /** [sync] Sets preprocessing and activation; throws ERR_INVALID_ARGUMENT. */
   configure(config: NativeConfig): void;
-  /** [sync] Releases the model once calls in flight have finished. */
+  /** [sync] Queued requests reject with ERR_DISPOSED; the running batch finishes; later calls throw ERR_DISPOSED. */
   dispose(): void;
   /** The TorchScript extra file `metadata.json`, or null. */
   readonly metadata: string | null;

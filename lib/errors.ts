@@ -78,6 +78,27 @@ export class DisposedError extends EdgeClassifyError {
   }
 }
 
+/** The model's queue is at its bound (`batching.maxQueue`): back off and retry. */
+export class QueueFullError extends EdgeClassifyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_QUEUE_FULL', message, options);
+  }
+}
+
+/** The call was aborted through its `signal` (its `reason` is the cause). */
+export class AbortedError extends EdgeClassifyError {
+  constructor(message = 'the call was aborted', options?: { cause?: unknown }) {
+    super('ERR_ABORTED', message, options);
+  }
+}
+
+/** The call did not settle within its `timeoutMs`. */
+export class TimeoutError extends EdgeClassifyError {
+  constructor(message: string) {
+    super('ERR_TIMEOUT', message);
+  }
+}
+
 /** The native addon could not be loaded. */
 export class BindingError extends EdgeClassifyError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -95,6 +116,8 @@ const byNativeCode: Record<string, new (message: string, options?: { cause?: unk
   ERR_OUT_OF_MEMORY: OutOfMemoryError,
   ERR_UNSUPPORTED: UnsupportedError,
   ERR_DISPOSED: DisposedError,
+  ERR_QUEUE_FULL: QueueFullError,
+  ERR_ABORTED: AbortedError,
 };
 
 /** Turns an error from the native addon into the matching typed error (the stack is the caller's). */

@@ -3,13 +3,15 @@
  * the event loop; every method returns a Promise and rejects with a typed error.
  */
 import { performance } from 'node:perf_hooks';
-import { native, type NativeConfig, type NativeModel, type NativeScores } from './binding';
+import { native, type NativeConfig, type NativeFrame, type NativeModel, type NativeReply } from './binding';
+import { CallControl } from './control';
 import { DisposedError, EdgeClassifyError, fromNative, ModelMismatchError, UnsupportedError } from './errors';
 import { DEFAULT_PIXEL_LIMIT, toFrame, toSource, type Source } from './input';
 import { gpuDecodable } from './jpeg';
 import { completeMetadata, findMetadata, PAD_VALUES, resolveModelFile } from './metadata';
 import { multiLabel, singleLabel } from './result';
 import type {
+  BatchingOptions,
   CallTiming,
   ClassificationResult,
   ClassifyOptions,
@@ -17,12 +19,29 @@ import type {
   LoadOptions,
   ModelInfo,
   ModelMetadata,
+  ModelStats,
   PreprocessedBatch,
 } from './types';
 import { boolean, integer, invalid, isPlainObject, number, oneOf, optionsObject } from './validate';
 
-const LOAD_KEYS = ['device', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
-const CLASSIFY_KEYS = ['confidence', 'fullPrecision'] as const;
+const LOAD_KEYS = ['device', 'batching', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
+const CLASSIFY_KEYS = ['confidence', 'fullPrecision', 'signal', 'timeoutMs'] as const;
+const BATCHING_KEYS = ['maxBatchSize', 'maxDelayMs', 'maxQueue'] as const;
+const WINDOW = 1024; // calls kept for latency percentiles
+
+function batchingOptions(value: unknown, onCuda: boolean): Required<BatchingOptions> {
+  if (value === false) return { maxBatchSize: 1, maxDelayMs: 0, maxQueue: 4096 };
+  const o = optionsObject('options.batching', value, BATCHING_KEYS);
+  return {
+    maxBatchSize: o.maxBatchSize === undefined ? (onCuda ? 64 : 32) : integer('options.batching.maxBatchSize', o.maxBatchSize, 1, 65536),
+    maxDelayMs: o.maxDelayMs === undefined ? 0 : number('options.batching.maxDelayMs', o.maxDelayMs, 0, 60000),
+    maxQueue: o.maxQueue === undefined ? 4096 : integer('options.batching.maxQueue', o.maxQueue, 1, 1 << 30),
+  };
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
 const DEVICE = /^(auto|cpu|cuda(:\d+)?)$/;
 
 function nativeConfig(meta: ModelMetadata, pixelLimit: number, preprocessThreads: number): NativeConfig {
@@ -57,6 +76,11 @@ export class Model {
   readonly #gpuDecode: boolean;
   #disposed = false;
   #lastTiming: CallTiming | undefined;
+  readonly #pending = new Set<Promise<unknown>>();
+  #calls = 0;
+  #succeeded = 0;
+  readonly #latencies = new Float64Array(WINDOW);
+  readonly #queued = new Float64Array(WINDOW);
 
   private constructor(nativeModel: NativeModel, info: ModelInfo, pixelLimit: number, gpuDecode: boolean) {
     this.#native = nativeModel;
@@ -79,6 +103,10 @@ export class Model {
     const channelsLast = o.channelsLast === undefined ? false : boolean('options.channelsLast', o.channelsLast);
     const decode = o.decode === undefined ? 'auto' : oneOf('options.decode', o.decode, ['auto', 'cpu', 'gpu'] as const);
     if (o.metadata !== undefined && !isPlainObject(o.metadata)) throw invalid('options.metadata', 'an object', o.metadata);
+    if (o.batching !== undefined && o.batching !== false && !isPlainObject(o.batching)) {
+      throw invalid('options.batching', 'an object { maxBatchSize, maxDelayMs, maxQueue } or false', o.batching);
+    }
+    batchingOptions(o.batching ?? {}, false); // validate before the (slow) load
     const limit = o.limitInputPixels;
     const pixelLimit = limit === undefined ? DEFAULT_PIXEL_LIMIT : limit === false ? 0 : integer('options.limitInputPixels', limit, 1, Number.MAX_SAFE_INTEGER);
 
@@ -97,6 +125,7 @@ export class Model {
       const config = nativeConfig({ ...partial, class_names: [] }, pixelLimit, preprocessThreads);
       try {
         nativeModel.configure(config);
+        nativeModel.startQueue(batchingOptions(o.batching ?? {}, nativeModel.device.startsWith('cuda')));
       } catch (error) {
         throw fromNative(error);
       }
@@ -174,11 +203,38 @@ export class Model {
     return rows(out);
   }
 
-  /** Releases the model. Calls in flight finish first; later calls reject with DisposedError. */
+  /**
+   * Releases the model: calls still queued reject with DisposedError, a batch already running
+   * finishes; resolves once every call has settled. Later calls reject with DisposedError.
+   */
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    this.#native.dispose();
+    if (!this.#disposed) {
+      this.#disposed = true;
+      this.#native.dispose();
+    }
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Counters for monitoring: calls, failures, queue depth, batch sizes, latency percentiles. */
+  stats(): ModelStats {
+    const q = this.#native.queueStats();
+    const n = Math.min(this.#succeeded, WINDOW);
+    const latencies = this.#latencies.slice(0, n).sort();
+    let queued = 0;
+    for (let i = 0; i < n; i++) queued += this.#queued[i];
+    return {
+      calls: this.#calls,
+      succeeded: this.#succeeded,
+      failed: this.#calls - this.#succeeded - this.#pending.size,
+      inFlight: this.#pending.size,
+      queuedImages: q?.queuedImages ?? 0,
+      queuedRequests: q?.queuedRequests ?? 0,
+      batches: q?.batches ?? 0,
+      images: q?.images ?? 0,
+      batchSizes: { ...(q?.batchSizes ?? {}) },
+      latencyMs: { p50: percentile(latencies, 0.5), p90: percentile(latencies, 0.9), p99: percentile(latencies, 0.99), max: n ? latencies[n - 1] : 0, samples: n },
+      meanQueuedMs: n ? queued / n : 0,
+    };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -199,29 +255,42 @@ export class Model {
     return this.#gpuDecode && sources.every((s) => s.kind === 'encoded' && gpuDecodable(s.bytes));
   }
 
+  /** Queues images in the native batcher; the call's control can drop them before their batch starts. */
+  async #submit(images: NativeFrame[] | Uint8Array[], encoded: boolean, control: CallControl): Promise<NativeReply> {
+    control.check();
+    this.#live();
+    let request: [Promise<NativeReply>, () => void];
+    try {
+      request = this.#native.enqueue(images, encoded);
+    } catch (error) {
+      throw fromNative(error);
+    }
+    const [work, cancel] = request;
+    return control.race(work.catch((error: unknown) => Promise.reject(fromNative(error))), cancel);
+  }
+
   /** Decode + preprocess + inference: nvJPEG on the GPU when it applies (falling back to sharp if it fails), else sharp. */
-  async #infer(sources: Source[]): Promise<{ out: NativeScores; sizes: { width: number; height: number }[]; timing: Omit<CallTiming, 'batch' | 'totalMs' | 'resultMs'> }> {
-    const native = async <T extends NativeScores>(run: () => Promise<T>) => {
+  async #infer(sources: Source[], control: CallControl): Promise<{ out: NativeReply; sizes: { width: number; height: number }[]; timing: Omit<CallTiming, 'batch' | 'totalMs' | 'resultMs'> }> {
+    const timed = async (run: () => Promise<NativeReply>) => {
       const start = performance.now();
       const out = await run();
-      const nativeMs = performance.now() - start;
-      return { out, nativeMs, prepareMs: out.prepareMs, computeMs: out.nativeMs - out.prepareMs };
+      return { out, nativeMs: performance.now() - start, prepareMs: out.prepareMs, computeMs: out.nativeMs - out.prepareMs };
     };
     const start = performance.now();
     if (this.#onGpu(sources)) {
       try {
-        const { out, ...times } = await native(() => this.#native.classifyEncoded(sources.map((s) => (s as { bytes: Uint8Array }).bytes)));
-        const sizes = sources.map((_, i) => ({ width: out.sizes[2 * i], height: out.sizes[2 * i + 1] }));
+        const { out, ...times } = await timed(() => this.#submit(sources.map((s) => (s as { bytes: Uint8Array }).bytes), true, control));
+        const dims = out.sizes ?? new Int32Array(0);
+        const sizes = sources.map((_, i) => ({ width: dims[2 * i], height: dims[2 * i + 1] }));
         return { out, sizes, timing: { decodeMs: 0, decodedOn: 'gpu', ...times } };
       } catch (error) {
-        if ((error as { code?: string }).code !== 'ERR_DECODE') throw fromNative(error);
+        if ((error as { code?: string }).code !== 'ERR_DECODE') throw error;
         // nvJPEG refused a file (corrupt, or a JPEG variant it lacks): sharp decodes or explains it.
       }
     }
-    const decoded = await Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit)));
+    const decoded = await control.race(Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit))));
     const decodeMs = performance.now() - start;
-    this.#live();
-    const { out, ...times } = await call(() => native(() => this.#native.classify(decoded.map((d) => d.frame))));
+    const { out, ...times } = await timed(() => this.#submit(decoded.map((d) => d.frame), false, control));
     const decodedOn = sources.some((s) => s.kind === 'encoded') ? 'cpu' : 'none';
     return { out, sizes: decoded.map((d) => ({ width: d.frame.width, height: d.frame.height })), timing: { decodeMs, decodedOn, ...times } };
   }
@@ -231,11 +300,30 @@ export class Model {
     const o = optionsObject('options', options, CLASSIFY_KEYS);
     const threshold = o.confidence === undefined ? undefined : number('options.confidence', o.confidence, 0, 1);
     const fullPrecision = o.fullPrecision === undefined ? false : boolean('options.fullPrecision', o.fullPrecision);
+    if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalid('options.signal', 'an AbortSignal', o.signal);
+    const timeoutMs = o.timeoutMs === undefined ? undefined : number('options.timeoutMs', o.timeoutMs, 0, 2 ** 31 - 1);
     this.#live();
-    const sources = await this.#sources(images, name);
+    const control = new CallControl(o.signal as AbortSignal | undefined, timeoutMs);
+    const call = this.#classify(images, name, start, control, threshold, fullPrecision).finally(() => {
+      control.dispose();
+      this.#pending.delete(call);
+    });
+    this.#calls++;
+    this.#pending.add(call);
+    return call;
+  }
+
+  async #classify(
+    images: readonly ImageInput[],
+    name: string,
+    start: number,
+    control: CallControl,
+    threshold: number | undefined,
+    fullPrecision: boolean,
+  ): Promise<ClassificationResult[]> {
+    const sources = await control.race(this.#sources(images, name));
     const sourcesMs = performance.now() - start;
-    this.#live();
-    const { out, sizes, timing } = await this.#infer(sources);
+    const { out, sizes, timing } = await this.#infer(sources, control);
     const end = performance.now();
     const time = (end - start) / 1000;
     const { class_names: names, task } = this.#info.metadata;
@@ -253,11 +341,14 @@ export class Model {
       decodeMs: timing.decodeMs + sourcesMs,
       resultMs: performance.now() - end,
     };
+    const slot = this.#succeeded++ % WINDOW;
+    this.#latencies[slot] = end - start;
+    this.#queued[slot] = out.queuedMs;
     return results;
   }
 }
 
-function rows(out: NativeScores): Float64Array[] {
+function rows(out: { scores: Float64Array; rows: number; cols: number }): Float64Array[] {
   return Array.from({ length: out.rows }, (_, r) => out.scores.subarray(r * out.cols, (r + 1) * out.cols));
 }
 

@@ -62,6 +62,8 @@ export type MetadataSource = 'torchscript' | 'sidecar' | 'roboflow' | 'options';
 export interface LoadOptions {
   /** Default `'auto'`. */
   device?: Device;
+  /** Dynamic batching of concurrent calls, or `false` to run every call as its own batch. Default: on. */
+  batching?: BatchingOptions | false;
   /** libtorch intra-op CPU threads (process-wide in libtorch). Default: libtorch's own (one per core). */
   threads?: number;
   /** Threads for preprocessing a batch. Default 0 = one per core. */
@@ -101,6 +103,46 @@ export interface ClassifyOptions {
   confidence?: number;
   /** Keep full-precision single-label confidences instead of rounding to 4 decimals. Default `false`. */
   fullPrecision?: boolean;
+  /**
+   * Cancels the call: it rejects at once with AbortedError; if its batch has not started it is
+   * dropped from the queue and never runs.
+   */
+  signal?: AbortSignal;
+  /** Rejects with TimeoutError after this many milliseconds (and drops the call if it has not started). */
+  timeoutMs?: number;
+}
+
+/**
+ * Dynamic batching (see the README): concurrent calls are queued in native code and run together in
+ * batches, on one executor thread per model.
+ */
+export interface BatchingOptions {
+  /** Most images in one batch; a single classifyBatch() larger than this runs alone. Default 32 on the CPU, 64 on CUDA. */
+  maxBatchSize?: number;
+  /** How long the first call of a batch waits for others, in ms (fractions allowed). Default 0: batch what is already queued. */
+  maxDelayMs?: number;
+  /** Most images waiting; past it a call rejects at once with QueueFullError. Default 4096. */
+  maxQueue?: number;
+}
+
+/** What a server needs for monitoring, from {@link Model.stats}. */
+export interface ModelStats {
+  /** Calls made / succeeded / failed (any error, aborts and timeouts included). */
+  calls: number;
+  succeeded: number;
+  failed: number;
+  /** Calls not settled yet, and the part of them still queued (images and requests). */
+  inFlight: number;
+  queuedImages: number;
+  queuedRequests: number;
+  /** Batches run and the images in them; batch size -> number of batches. */
+  batches: number;
+  images: number;
+  batchSizes: Record<string, number>;
+  /** Latency of the last (up to) 1024 successful calls, in ms. */
+  latencyMs: { p50: number; p90: number; p99: number; max: number; samples: number };
+  /** Mean time a call's images waited in the queue before their batch started (last 1024 calls), ms. */
+  meanQueuedMs: number;
 }
 
 /** Raw pixels, read in place by the native code (no copy); kept alive until the call settles. */

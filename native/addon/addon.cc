@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "../core/executor.h"
 #include "../core/torch_backend.h"
 #include "errors.h"
 #include "native_model.h"
@@ -45,7 +46,8 @@ Napi::Value loadModel(const Napi::CallbackInfo& info) {
   const edge::BackendOptions options = readLoadOptions(env, info[1]);
   auto loaded = std::make_shared<edge::LoadedModel>();
   return PromiseWorker::start(
-      env, [path, options, loaded] { *loaded = edge::loadTorchModel(path, options); },
+      // on the torch thread (see executor.h): libtorch's CPU work of a process stays on one thread
+      env, [path, options, loaded] { *loaded = edge::torchThread().call([&] { return edge::loadTorchModel(path, options); }); },
       [loaded](Napi::Env env) -> Napi::Value {
         Napi::Object object = env.GetInstanceData<AddonData>()->modelConstructor.New({});
         NativeModel::Unwrap(object)->attach(std::make_shared<edge::Classifier>(std::move(loaded->backend)),

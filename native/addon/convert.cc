@@ -1,5 +1,6 @@
 #include "convert.h"
 
+#include <cstring>
 #include <string>
 
 #include "errors.h"
@@ -130,6 +131,31 @@ edge::ClassifierConfig readConfig(Napi::Env env, Napi::Value value) {
   config.maxPixels = static_cast<uint64_t>(maxPixels);
   config.preprocessThreads = intAttr(env, obj, "preprocessThreads", "config");
   return config;
+}
+
+edge::BatchOptions readBatchOptions(Napi::Env env, Napi::Value value) {
+  Napi::Object obj = asObject(env, value, "batching options");
+  edge::BatchOptions options;
+  options.maxBatchSize = intAttr(env, obj, "maxBatchSize", "batching");
+  options.maxDelayMs = numberAttr(env, obj, "maxDelayMs", "batching");
+  const double maxQueue = numberAttr(env, obj, "maxQueue", "batching");
+  if (options.maxBatchSize < 1 || options.maxDelayMs < 0 || maxQueue < 1) {
+    throwError(env, kArg, "batching needs maxBatchSize >= 1, maxDelayMs >= 0 and maxQueue >= 1");
+  }
+  options.maxQueue = static_cast<size_t>(maxQueue);
+  return options;
+}
+
+Napi::Object scoresToJs(Napi::Env env, const edge::Scores& scores) {
+  Napi::Float64Array values = Napi::Float64Array::New(env, scores.values.size());
+  std::memcpy(values.Data(), scores.values.data(), scores.values.size() * sizeof(double));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("scores", values);
+  out.Set("rows", scores.rows);
+  out.Set("cols", scores.cols);
+  out.Set("prepareMs", scores.prepareMs);
+  out.Set("nativeMs", scores.totalMs);
+  return out;
 }
 
 }  // namespace edge_addon

@@ -1,4 +1,4 @@
-// JS values -> plain core structs, on the JS thread only. The TypeScript layer
+// JS values <-> plain core structs, on the JS thread only. The TypeScript layer
 // has validated everything already; these readers re-check types so that a
 // direct caller of the binding gets an error instead of undefined behaviour.
 #pragma once
@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "../core/batcher.h"
 #include "../core/classifier.h"
 #include "../core/image.h"
 
@@ -21,5 +22,11 @@ std::vector<edge::EncodedView> readEncoded(Napi::Env env, Napi::Value images);
 
 // config: { width, height, resize, pad, channelOrder, mean, std, activation, maxPixels, preprocessThreads }.
 edge::ClassifierConfig readConfig(Napi::Env env, Napi::Value config);
+
+// { maxBatchSize, maxDelayMs, maxQueue } -> edge::BatchOptions.
+edge::BatchOptions readBatchOptions(Napi::Env env, Napi::Value options);
+
+// { scores: Float64Array, rows, cols, prepareMs, nativeMs }
+Napi::Object scoresToJs(Napi::Env env, const edge::Scores& scores);
 
 }  // namespace edge_addon

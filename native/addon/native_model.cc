@@ -16,27 +16,16 @@ Napi::Float32Array floatsToJs(Napi::Env env, const std::vector<float>& values) {
   return out;
 }
 
-Napi::Object scoresToJs(Napi::Env env, const edge::Scores& scores) {
-  Napi::Float64Array values = Napi::Float64Array::New(env, scores.values.size());
-  std::memcpy(values.Data(), scores.values.data(), scores.values.size() * sizeof(double));
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("scores", values);
-  out.Set("rows", scores.rows);
-  out.Set("cols", scores.cols);
-  out.Set("prepareMs", scores.prepareMs);
-  out.Set("nativeMs", scores.totalMs);
-  return out;
-}
-
 }  // namespace
 
 Napi::Function NativeModel::define(Napi::Env env) {
   return DefineClass(env, "NativeModel",
                      {
-                         InstanceMethod<&NativeModel::classify>("classify"),
+                         InstanceMethod<&NativeModel::enqueue>("enqueue"),
+                         InstanceMethod<&NativeModel::startQueue>("startQueue"),
+                         InstanceMethod<&NativeModel::queueStats>("queueStats"),
                          InstanceMethod<&NativeModel::preprocess>("preprocess"),
                          InstanceMethod<&NativeModel::infer>("infer"),
-                         InstanceMethod<&NativeModel::classifyEncoded>("classifyEncoded"),
                          InstanceMethod<&NativeModel::preprocessEncoded>("preprocessEncoded"),
                          InstanceAccessor<&NativeModel::gpuDecode>("gpuDecode"),
                          InstanceMethod<&NativeModel::configure>("configure"),
@@ -62,13 +51,25 @@ std::shared_ptr<edge::Classifier> NativeModel::live(Napi::Env env) const {
   return classifier_;
 }
 
-Napi::Value NativeModel::classify(const Napi::CallbackInfo& info) {
+// enqueue(images, encoded) -> [Promise<scores>, cancel]: through the model's batcher.
+Napi::Value NativeModel::enqueue(const Napi::CallbackInfo& info) {
+  live(info.Env());
+  if (!queue_) throwError(info.Env(), "ERR_INVALID_ARGUMENT", "startQueue() was not called");
+  return queue_->submit(info.Env(), info[0], info[1].ToBoolean(), Value());
+}
+
+void NativeModel::startQueue(const Napi::CallbackInfo& info) {
   auto classifier = live(info.Env());
-  auto views = readFrames(info.Env(), info[0]);
-  auto result = std::make_shared<edge::Scores>();
-  return PromiseWorker::start(
-      info.Env(), [classifier, views, result] { *result = classifier->classify(views); },
-      [result](Napi::Env env) { return scoresToJs(env, *result); }, {info[0]});
+  const edge::BatchOptions options = readBatchOptions(info.Env(), info[0]);
+  std::string code, message;
+  if (!captureErrors([&] { queue_ = std::make_unique<RequestQueue>(info.Env(), classifier, options); }, code, message)) {
+    throwError(info.Env(), code, message);
+  }
+}
+
+Napi::Value NativeModel::queueStats(const Napi::CallbackInfo& info) {
+  if (!queue_) return info.Env().Null();
+  return queue_->stats(info.Env());
 }
 
 Napi::Value NativeModel::preprocess(const Napi::CallbackInfo& info) {
@@ -97,26 +98,6 @@ Napi::Value NativeModel::infer(const Napi::CallbackInfo& info) {
       [result](Napi::Env env) { return scoresToJs(env, *result); }, {info[0]});
 }
 
-Napi::Value NativeModel::classifyEncoded(const Napi::CallbackInfo& info) {
-  auto classifier = live(info.Env());
-  auto images = readEncoded(info.Env(), info[0]);
-  auto result = std::make_shared<edge::Scores>();
-  auto sizes = std::make_shared<std::vector<std::pair<int, int>>>();
-  return PromiseWorker::start(
-      info.Env(), [classifier, images, result, sizes] { *result = classifier->classifyEncoded(images, sizes.get()); },
-      [result, sizes](Napi::Env env) -> Napi::Value {
-        Napi::Object out = scoresToJs(env, *result);
-        Napi::Int32Array dims = Napi::Int32Array::New(env, sizes->size() * 2);
-        for (size_t i = 0; i < sizes->size(); ++i) {
-          dims[2 * i] = (*sizes)[i].first;
-          dims[2 * i + 1] = (*sizes)[i].second;
-        }
-        out.Set("sizes", dims);
-        return out;
-      },
-      {info[0]});
-}
-
 Napi::Value NativeModel::preprocessEncoded(const Napi::CallbackInfo& info) {
   auto classifier = live(info.Env());
   auto images = readEncoded(info.Env(), info[0]);
@@ -135,7 +116,11 @@ void NativeModel::configure(const Napi::CallbackInfo& info) {
   if (!captureErrors([&] { classifier->configure(config); }, code, message)) throwError(info.Env(), code, message);
 }
 
-void NativeModel::dispose(const Napi::CallbackInfo&) { classifier_.reset(); }
+void NativeModel::dispose(const Napi::CallbackInfo&) {
+  // Queued requests reject with ERR_DISPOSED; a running batch finishes (the batcher holds the classifier).
+  if (queue_) queue_->close();
+  classifier_.reset();
+}
 
 Napi::Value NativeModel::metadata(const Napi::CallbackInfo& info) {
   return metadata_.empty() ? info.Env().Null() : Napi::String::New(info.Env(), metadata_);

@@ -1,8 +1,10 @@
 // NativeModel: the JS handle of a loaded edge::Classifier.
-//   [async] classify(frames)        -> { scores: Float64Array, rows, cols }
+//   [sync]  startQueue({ maxBatchSize, maxDelayMs, maxQueue }) -> starts the model's batcher
+//   [sync]  enqueue(frames | jpegs, encoded) -> [Promise<{ scores, rows, cols, prepareMs, nativeMs,
+//           batchSize, queuedMs, sizes? }>, cancel()]; throws ERR_QUEUE_FULL / ERR_DISPOSED
+//   [sync]  queueStats()            -> { batches, images, batchSizes, queuedImages, queuedRequests, running, inFlight }
 //   [async] preprocess(frames)      -> Float32Array (NCHW)
 //   [async] infer(tensor, n)        -> { scores, rows, cols }
-//   [async] classifyEncoded(jpegs)  -> { scores, rows, cols, sizes: Int32Array (w, h per image) } (GPU decode)
 //   [async] preprocessEncoded(jpegs) -> Float32Array (GPU decode)
 //   [sync]  configure(config)       -> undefined
 //   [sync]  dispose()               -> undefined; later calls reject with ERR_DISPOSED
@@ -17,6 +19,7 @@
 #include <string>
 
 #include "../core/classifier.h"
+#include "request_queue.h"
 
 namespace edge_addon {
 
@@ -28,10 +31,11 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   void attach(std::shared_ptr<edge::Classifier> classifier, std::string metadata);
 
  private:
-  Napi::Value classify(const Napi::CallbackInfo& info);
+  Napi::Value enqueue(const Napi::CallbackInfo& info);
+  void startQueue(const Napi::CallbackInfo& info);
+  Napi::Value queueStats(const Napi::CallbackInfo& info);
   Napi::Value preprocess(const Napi::CallbackInfo& info);
   Napi::Value infer(const Napi::CallbackInfo& info);
-  Napi::Value classifyEncoded(const Napi::CallbackInfo& info);
   Napi::Value preprocessEncoded(const Napi::CallbackInfo& info);
   Napi::Value gpuDecode(const Napi::CallbackInfo& info);
   void configure(const Napi::CallbackInfo& info);
@@ -43,6 +47,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<edge::Classifier> live(Napi::Env env) const;
 
   std::shared_ptr<edge::Classifier> classifier_;
+  std::unique_ptr<RequestQueue> queue_;  // outlives dispose(): joined when the object is collected
   std::string metadata_;
   std::string backend_;
   std::string device_;

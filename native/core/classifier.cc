@@ -5,6 +5,7 @@
 #include <string>
 
 #include "error.h"
+#include "executor.h"
 #include "stopwatch.h"
 
 namespace edge {
@@ -29,7 +30,14 @@ Scores toScores(const Outputs& outputs, Activation activation, const Stopwatch& 
 }  // namespace
 
 Classifier::Classifier(std::unique_ptr<Backend> backend)
-    : backend_(std::move(backend)), config_(std::make_shared<ClassifierConfig>()) {}
+    : backend_(std::move(backend)),
+      config_(std::make_shared<ClassifierConfig>()),
+      executor_(backend_->device() == "cpu" ? &torchThread() : nullptr) {}
+
+template <typename Fn>
+auto Classifier::onModelThread(Fn&& fn) const {
+  return executor_ ? executor_->call(std::forward<Fn>(fn)) : fn();
+}
 
 void Classifier::configure(const ClassifierConfig& config) {
   validateSpec(config.spec);
@@ -47,26 +55,28 @@ Scores Classifier::classify(const std::vector<ImageView>& images) const {
   const Stopwatch since;
   const auto config = this->config();
   validateBatch(images, *config);
-  return toScores(backend_->runImages(images, config->spec, config->preprocessThreads), config->activation, since);
+  return toScores(onModelThread([&] { return backend_->runImages(images, config->spec, config->preprocessThreads); }),
+                  config->activation, since);
 }
 
 Scores Classifier::classifyEncoded(const std::vector<EncodedView>& images, std::vector<std::pair<int, int>>* sizes) const {
   const Stopwatch since;
   const auto config = this->config();
   if (images.empty()) throw Error(ErrorCode::InvalidArgument, "a batch needs at least one image");
-  return toScores(backend_->runEncoded(images, config->spec, config->maxPixels, sizes), config->activation, since);
+  return toScores(onModelThread([&] { return backend_->runEncoded(images, config->spec, config->maxPixels, sizes); }),
+                  config->activation, since);
 }
 
 std::vector<float> Classifier::preprocessEncoded(const std::vector<EncodedView>& images) const {
   const auto config = this->config();
   if (images.empty()) throw Error(ErrorCode::InvalidArgument, "a batch needs at least one image");
-  return backend_->preprocessEncoded(images, config->spec, config->maxPixels);
+  return onModelThread([&] { return backend_->preprocessEncoded(images, config->spec, config->maxPixels); });
 }
 
 std::vector<float> Classifier::preprocess(const std::vector<ImageView>& images) const {
   const auto config = this->config();
   validateBatch(images, *config);
-  return backend_->preprocessImages(images, config->spec, config->preprocessThreads);
+  return onModelThread([&] { return backend_->preprocessImages(images, config->spec, config->preprocessThreads); });
 }
 
 Scores Classifier::infer(const float* tensor, size_t length, int n) const {
@@ -78,8 +88,8 @@ Scores Classifier::infer(const float* tensor, size_t length, int n) const {
                                                 std::to_string(n) + " image(s) of 3x" + std::to_string(spec.height) +
                                                 "x" + std::to_string(spec.width));
   }
-  const Outputs outputs = backend_->run(n, spec.height, spec.width, [&](float* input) {
-    std::memcpy(input, tensor, length * sizeof(float));
+  const Outputs outputs = onModelThread([&] {
+    return backend_->run(n, spec.height, spec.width, [&](float* input) { std::memcpy(input, tensor, length * sizeof(float)); });
   });
   return toScores(outputs, config->activation, since);
 }

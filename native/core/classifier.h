@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "executor.h"
 #include "image.h"
 #include "postprocess.h"
 #include "preprocess.h"
@@ -48,9 +49,15 @@ class Classifier {
   Scores infer(const float* tensor, size_t length, int n) const;
 
  private:
+  // Runs fn where this model's libtorch work belongs: the process's torch thread for CPU models
+  // (see executor.h), the calling thread for GPU models.
+  template <typename Fn>
+  auto onModelThread(Fn&& fn) const;
+
   std::shared_ptr<Backend> backend_;
   mutable std::mutex configMutex_;
   std::shared_ptr<const ClassifierConfig> config_;
+  Executor* executor_;
 };
 
 }  // namespace edge

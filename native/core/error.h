@@ -18,6 +18,8 @@ enum class ErrorCode {
   OutOfMemory,       // host or device allocation failed
   Unsupported,       // a feature this build or backend does not have
   Disposed,          // the model was disposed
+  QueueFull,         // the model's request queue is at its bound (backpressure)
+  Aborted,           // the caller cancelled the request before it ran
   Internal,          // anything unexpected
 };
 
@@ -32,6 +34,8 @@ inline const char* codeName(ErrorCode code) {
     case ErrorCode::OutOfMemory: return "ERR_OUT_OF_MEMORY";
     case ErrorCode::Unsupported: return "ERR_UNSUPPORTED";
     case ErrorCode::Disposed: return "ERR_DISPOSED";
+    case ErrorCode::QueueFull: return "ERR_QUEUE_FULL";
+    case ErrorCode::Aborted: return "ERR_ABORTED";
     case ErrorCode::Internal: return "ERR_INTERNAL";
   }
   return "ERR_INTERNAL";

@@ -1,0 +1,57 @@
+// A thread that runs the tasks given to it, one at a time, in order.
+//
+// libtorch's CPU kernels parallelise with OpenMP, and OpenMP keeps one team of
+// threads per thread that starts parallel work: when several long-lived
+// threads run libtorch (libuv's pool, one thread per model), their idle teams
+// slow each other down several-fold (seen here: mobilenet_v3_small batch 1
+// 4.4 ms from one thread, 12 ms once a second thread had run the model).
+// So every CPU-side libtorch call of this process (loading, CPU inference)
+// goes through one Executor, torchThread(); CUDA batches run on their model's
+// own thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+namespace edge {
+
+class Executor {
+ public:
+  Executor();
+  ~Executor();  // finishes the task in progress, drops the rest, joins
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Runs fn on this executor's thread and waits for it; its result or exception comes back here.
+  // Called from the executor's own thread, fn runs inline.
+  template <typename Fn>
+  auto call(Fn&& fn) -> std::invoke_result_t<Fn&> {
+    using Result = std::invoke_result_t<Fn&>;
+    if (std::this_thread::get_id() == thread_.get_id()) return fn();
+    std::packaged_task<Result()> task(std::forward<Fn>(fn));
+    std::future<Result> result = task.get_future();
+    post([&task] { task(); });
+    return result.get();
+  }
+
+ private:
+  void post(std::function<void()> task);
+  void loop();
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// The process-wide thread for CPU-side libtorch work.
+Executor& torchThread();
+
+}  // namespace edge
