@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { BindingError } from './errors';
 import type { PixelFormat } from './types';
 
@@ -101,6 +102,8 @@ export interface NativeBinding {
     file: string,
     options: { device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16'; cudaGraphs: boolean; channelsLast: boolean },
   ): Promise<NativeModel>;
+  /** [sync] For a process about to exit: finishes running batches, fails queued ones, stops the torch thread. */
+  shutdown(): void;
   /** [sync] What the binary was built with. */
   buildInfo(): { torch: string; cuda: boolean; nvjpeg: boolean; cudaAvailable: boolean; tensorrt: boolean; backends: string[] };
 }
@@ -122,7 +125,10 @@ export function native(): { binding: NativeBinding; file: string } {
   let file = '(not found)';
   try {
     file = nodeGypBuild.resolve(packageRoot);
-    cached = { binding: nodeGypBuild(packageRoot), file };
+    const binding = nodeGypBuild(packageRoot);
+    cached = { binding, file };
+    // Nothing may run in native threads while the C++ runtime tears libtorch down after 'exit'.
+    if (isMainThread) process.once('exit', () => binding.shutdown());
     return cached;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

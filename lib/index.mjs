@@ -18,6 +18,9 @@ export const {
   OutOfMemoryError,
   UnsupportedError,
   DisposedError,
+  QueueFullError,
+  AbortedError,
+  TimeoutError,
   BindingError,
 } = cjs;
 export default cjs;

@@ -12,7 +12,22 @@ import type { BuildInfo } from './types';
 export { loadModel, Model } from './model';
 export { toWorkflowBlock } from './workflow';
 export { roundConfidence } from './result';
-export * from './errors';
+export {
+  AbortedError,
+  BindingError,
+  DecodeError,
+  DisposedError,
+  EdgeClassifyError,
+  InferenceError,
+  InvalidImageError,
+  InvalidOptionError,
+  ModelLoadError,
+  ModelMismatchError,
+  OutOfMemoryError,
+  QueueFullError,
+  TimeoutError,
+  UnsupportedError,
+} from './errors';
 export type * from './types';
 
 /** What the native binary was built with and can use on this machine. */

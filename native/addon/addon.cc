@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "../core/batcher.h"
 #include "../core/executor.h"
 #include "../core/torch_backend.h"
 #include "errors.h"
@@ -71,6 +72,14 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// shutdown(): for a process about to exit (called on 'exit' of the main thread): lets running batches
+// finish, fails queued requests and stops the torch thread, so that no model work runs while the
+// C++ runtime tears libtorch down.
+void shutdown(const Napi::CallbackInfo&) {
+  edge::stopAllBatchers();
+  edge::torchThread().stop();
+}
+
 }  // namespace
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
@@ -80,6 +89,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonData>(data.release());  // freed by Node when the environment ends
   exports.Set("loadModel", Napi::Function::New<loadModel>(env, "loadModel"));
   exports.Set("buildInfo", Napi::Function::New<buildInfo>(env, "buildInfo"));
+  exports.Set("shutdown", Napi::Function::New<shutdown>(env, "shutdown"));
   return exports;
 }
 

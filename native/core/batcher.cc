@@ -12,6 +12,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Live batchers, for stopAllBatchers().
+struct Registry {
+  std::mutex mutex;
+  std::vector<Batcher*> live;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
 double msBetween(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -33,16 +44,36 @@ void fail(Request& request, const Error& error) {
 
 }  // namespace
 
+void stopAllBatchers() {
+  std::vector<Batcher*> live;
+  {
+    std::lock_guard<std::mutex> lock(registry().mutex);
+    live = registry().live;
+  }
+  for (Batcher* b : live) b->stop();
+}
+
 Batcher::Batcher(std::shared_ptr<Classifier> classifier, BatchOptions options)
     : classifier_(std::move(classifier)), options_(options) {
   if (options_.maxBatchSize < 1) throw Error(ErrorCode::InvalidArgument, "maxBatchSize must be at least 1");
   if (options_.maxDelayMs < 0) throw Error(ErrorCode::InvalidArgument, "maxDelayMs must be >= 0");
   batchSizes_.assign(static_cast<size_t>(options_.maxBatchSize) + 1, 0);
+  Registry& r = registry();
   executor_ = std::thread([this] { loop(); });
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.live.push_back(this);
 }
 
 Batcher::~Batcher() {
+  stop();
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.live.erase(std::remove(r.live.begin(), r.live.end(), this), r.live.end());
+}
+
+void Batcher::stop() {
   close();
+  std::lock_guard<std::mutex> lock(joinMutex_);
   if (executor_.joinable()) executor_.join();
 }
 

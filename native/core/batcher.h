@@ -69,6 +69,8 @@ class Batcher {
   void submit(Request request);
   // Stops accepting; queued requests complete with Error(Disposed); the running batch finishes.
   void close();
+  // close() and wait for the executor thread to end. Idempotent.
+  void stop();
   BatcherCounters counters() const;
   const BatchOptions& options() const { return options_; }
 
@@ -93,7 +95,12 @@ class Batcher {
   uint64_t batches_ = 0;
   uint64_t images_ = 0;
   std::vector<uint64_t> batchSizes_;
+  std::mutex joinMutex_;
   std::thread executor_;
 };
+
+// Stops every live batcher (running batches finish, queued requests fail with Disposed), for a
+// process about to exit: nothing may run while libtorch's static state is torn down.
+void stopAllBatchers();
 
 }  // namespace edge

@@ -1,21 +1,26 @@
 #include "executor.h"
 
+#include "error.h"
+
 namespace edge {
 
 Executor::Executor() : thread_([this] { loop(); }) {}
 
-Executor::~Executor() {
+Executor::~Executor() { stop(); }
+
+void Executor::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) thread_.join();
 }
 
 void Executor::post(std::function<void()> task) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) throw Error(ErrorCode::Disposed, "the process is exiting");
     tasks_.push_back(std::move(task));
   }
   wake_.notify_one();

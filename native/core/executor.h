@@ -24,7 +24,10 @@ namespace edge {
 class Executor {
  public:
   Executor();
-  ~Executor();  // finishes the task in progress, drops the rest, joins
+  ~Executor();  // stop()
+
+  // Finishes the task in progress and joins; later call()s throw Error(Disposed). Idempotent.
+  void stop();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
@@ -36,7 +39,7 @@ class Executor {
     if (std::this_thread::get_id() == thread_.get_id()) return fn();
     std::packaged_task<Result()> task(std::forward<Fn>(fn));
     std::future<Result> result = task.get_future();
-    post([&task] { task(); });
+    post([&task] { task(); });  // throws once stopped
     return result.get();
   }
 
