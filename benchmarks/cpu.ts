@@ -9,11 +9,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { loadModel, type ModelMetadata } from '../lib/index';
+import { loadOrt, sharpPipeline } from './lib/peers';
 import { type Row, stageTimer, time, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -25,37 +25,7 @@ const work = path.join(root, 'benchmarks', '.work');
 const MODELS = ['resnet18', 'mobilenet_v3_small'];
 const BATCHES = quick ? [1, 8] : [1, 8, 32];
 const python = JSON.parse(readFileSync(path.join(fixtures, 'python.json'), 'utf8')).python as string;
-/** The part of onnxruntime-node's API used here, typed locally so that the library builds without the peer installed. */
-interface Ort {
-  InferenceSession: { create(file: string, options: { intraOpNumThreads: number; interOpNumThreads: number }): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, { data: Float32Array }>>; release(): Promise<void> }> };
-  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
-  env: { versions?: { node?: string } };
-}
-// onnxruntime-node lives in benchmarks/node_modules (installed with scripts skipped by `npm --prefix benchmarks run setup`).
-function loadOrt(): Ort {
-  try {
-    return createRequire(path.join(root, 'benchmarks', 'package.json'))('onnxruntime-node') as Ort;
-  } catch {
-    console.error('onnxruntime-node is missing: run `npm --prefix benchmarks run setup` first.');
-    process.exit(2);
-  }
-}
 const ort = loadOrt();
-
-/** sharp resize + JS normalisation into NCHW floats: the pipeline a Node user writes without edge-classify. */
-async function sharpPipeline(input: Buffer | { data: Buffer; width: number; height: number }, m: ModelMetadata, out: Float32Array, offset: number) {
-  const fit = m.resize === 'letterbox' ? 'contain' : m.resize === 'center-crop' ? 'cover' : 'fill';
-  const image = Buffer.isBuffer(input) ? sharp(input) : sharp(input.data, { raw: { width: input.width, height: input.height, channels: 3 } });
-  const { data } = await image
-    .resize(m.input.width, m.input.height, { fit, kernel: 'linear', background: { r: 114, g: 114, b: 114 } })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const plane = m.input.width * m.input.height;
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) out[offset + c * plane + i] = (data[3 * i + c] / 255 - m.mean[c]) / m.std[c];
-  }
-}
 
 async function main() {
   mkdirSync(work, { recursive: true });

@@ -28,6 +28,9 @@ export interface Row {
   imagesPerSecond?: number;
   /** edge-classify rows: median milliseconds per stage of the call (from model.lastTiming). */
   stages?: Stages;
+  /** Load runs: the event loop's p99 delay while the load ran, and the mean batch size formed. */
+  eventLoopP99Ms?: number;
+  meanBatch?: number;
 }
 
 /** Median stage times of edge-classify calls (see CallTiming). */
@@ -138,16 +141,18 @@ const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n
  */
 export function table(rows: Row[], peerOf: (row: Row) => Row | undefined): string {
   const withStages = rows.some((r) => r.stages);
+  const withLoad = rows.some((r) => r.eventLoopP99Ms !== undefined);
   const lines = [
-    `| case | model | batch | impl | median ms | p99 ms | img/s | edge-classify speed-up |${withStages ? ' stages ms: decode / prepare / compute / hand-off / results |' : ''}`,
-    `|---|---|---|---|---|---|---|---|${withStages ? '---|' : ''}`,
+    `| case | model | batch | impl | median ms | p99 ms | img/s | edge-classify speed-up |${withStages ? ' stages ms: decode / prepare / compute / hand-off / results |' : ''}${withLoad ? ' event loop p99 ms | mean batch |' : ''}`,
+    `|---|---|---|---|---|---|---|---|${withStages ? '---|' : ''}${withLoad ? '---|---|' : ''}`,
   ];
+  const loadCells = (r: Row) => ` ${r.eventLoopP99Ms === undefined ? '' : fmt(r.eventLoopP99Ms)} | ${r.meanBatch === undefined ? '' : fmt(r.meanBatch)} |`;
   const stagesCell = (st?: Stages) => (st ? ` ${[st.decodeMs, st.prepareMs, st.computeMs, st.handoffMs, st.resultMs].map(fmt).join(' / ')} |` : ' |');
   for (const r of rows) {
     const peer = peerOf(r);
     const ratio = peer && peer !== r ? `${(r.stats.medianMs / peer.stats.medianMs).toFixed(2)}x` : '';
     lines.push(
-      `| ${r.case} | ${r.model ?? ''}${r.precision ? ` ${r.precision}` : ''} | ${r.batch ?? ''} | ${r.impl} | ${fmt(r.stats.medianMs)} | ${fmt(r.stats.p99Ms)} | ${r.imagesPerSecond ? fmt(r.imagesPerSecond) : ''} | ${ratio} |${withStages ? stagesCell(r.stages) : ''}`,
+      `| ${r.case} | ${r.model ?? ''}${r.precision ? ` ${r.precision}` : ''} | ${r.batch ?? ''} | ${r.impl} | ${fmt(r.stats.medianMs)} | ${fmt(r.stats.p99Ms)} | ${r.imagesPerSecond ? fmt(r.imagesPerSecond) : ''} | ${ratio} |${withStages ? stagesCell(r.stages) : ''}${withLoad ? loadCells(r) : ''}`,
     );
   }
   return lines.join('\n');

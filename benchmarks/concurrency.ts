@@ -1,0 +1,103 @@
+/**
+ * Concurrency benchmark (issue 4): many callers each awaiting classify() of one image in a loop
+ * (a closed loop, as a server's request handlers are), at concurrency 1..256: images/s, p50/p99
+ * latency per call and the event loop's p99 delay under that load, with dynamic batching on and
+ * off, and onnxruntime-node (sharp resize + JS normalisation, batch 1 per call) under the same load.
+ * Usage: node dist/benchmarks/concurrency.js [--quick] [--device cpu|cuda] [--model name]
+ *   (needs `npm test` fixtures, and `npm --prefix benchmarks run setup` for the onnxruntime-node peer)
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import sharp from 'sharp';
+import { type ImageInput, loadModel, type Model } from '../lib/index';
+import { loadOrt, sharpPipeline } from './lib/peers';
+import { type Row, stats, writeResults } from './lib/report';
+
+const root = path.resolve(__dirname, '..', '..');
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
+const quick = args.includes('--quick');
+const device = option('device', 'cpu');
+const modelName = option('model', 'mobilenet_v3_small');
+const seconds = quick ? 1 : 3;
+const CONCURRENCY = [1, 4, 16, 64, 256];
+const fixtures = path.join(root, 'test', '.fixtures');
+
+interface Load {
+  imagesPerSecond: number;
+  latency: ReturnType<typeof stats>;
+  eventLoopP99Ms: number;
+  meanBatch?: number;
+}
+
+/** `concurrency` callers each running `call` in a loop for `seconds`; a warm-up second first. */
+async function closedLoop(concurrency: number, call: () => Promise<unknown>): Promise<Load> {
+  const warmUntil = performance.now() + 500;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < warmUntil) await call();
+  }));
+  const latencies: number[] = [];
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await call();
+      latencies.push(performance.now() - t);
+    }
+  }));
+  const elapsed = performance.now() - start;
+  delay.disable();
+  return { imagesPerSecond: (latencies.length * 1000) / elapsed, latency: stats(latencies), eventLoopP99Ms: delay.percentile(99) / 1e6 };
+}
+
+async function main() {
+  const jpeg = await sharp(path.join(fixtures, 'photos', 'chelsea.png')).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+  const decoded = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+  const raw: ImageInput = { data: decoded.data, width: decoded.info.width, height: decoded.info.height, channels: 3 };
+  const file = path.join(fixtures, 'models', `${modelName}.torchscript`);
+  const rows: Row[] = [];
+  const push = (impl: string, concurrency: number, load: Load) => {
+    rows.push({ case: `${concurrency} concurrent callers, raw frames`, impl, model: `${modelName} ${device}`, batch: concurrency, stats: load.latency, imagesPerSecond: load.imagesPerSecond, eventLoopP99Ms: load.eventLoopP99Ms, meanBatch: load.meanBatch });
+    console.log(`c=${concurrency} ${impl}: ${load.imagesPerSecond.toFixed(0)} img/s, p50 ${load.latency.medianMs.toFixed(1)} ms, p99 ${load.latency.p99Ms.toFixed(1)} ms, event loop p99 ${load.eventLoopP99Ms.toFixed(2)} ms${load.meanBatch ? `, mean batch ${load.meanBatch.toFixed(1)}` : ''}`);
+  };
+
+  for (const [impl, batching] of [['edge-classify, batching', { maxBatchSize: device === 'cpu' ? 32 : 64 }], ['edge-classify, no batching', false]] as const) {
+    const model: Model = await loadModel(file, { device: device as 'cpu', batching, precision: device === 'cpu' ? 'fp32' : 'fp16' });
+    for (const c of CONCURRENCY) {
+      const before = model.stats();
+      const load = await closedLoop(c, () => model.classify(raw));
+      const after = model.stats();
+      push(impl, c, { ...load, meanBatch: (after.images - before.images) / Math.max(1, after.batches - before.batches) });
+    }
+    await model.dispose();
+  }
+
+  if (device === 'cpu') {
+    const ort = loadOrt();
+    const threads = os.availableParallelism();
+    const session = await ort.InferenceSession.create(path.join(fixtures, 'models', `${modelName}.onnx`), { intraOpNumThreads: threads, interOpNumThreads: 1 });
+    const meta = (await loadModel(file, { device: 'cpu' })).info.metadata;
+    for (const c of CONCURRENCY) {
+      const load = await closedLoop(c, async () => {
+        const tensor = new Float32Array(3 * meta.input.width * meta.input.height);
+        await sharpPipeline(raw as never, meta, tensor, 0);
+        return session.run({ input: new ort.Tensor('float32', tensor, [1, 3, meta.input.height, meta.input.width]) });
+      });
+      push('onnxruntime-node+sharp', c, load);
+    }
+    await session.release();
+  }
+
+  const ours = (r: Row) => rows.find((o) => o.impl === 'edge-classify, batching' && o.batch === r.batch);
+  writeResults(`concurrency-${device}`, `edge-classify under concurrent load (${modelName}, ${device})`, rows, { seconds, device, model: modelName },
+    (r) => (r.impl === 'edge-classify, batching' ? undefined : ours(r)));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
