@@ -12,7 +12,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { type ImageInput, loadModel, type Model } from '../lib/index';
 import { loadOrt, sharpPipeline } from './lib/peers';
-import { type Row, stats, writeResults } from './lib/report';
+import { type Row, stats, writeResults } from '../lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);

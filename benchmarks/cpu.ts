@@ -14,7 +14,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { loadModel, type ModelMetadata } from '../lib/index';
 import { loadOrt, sharpPipeline } from './lib/peers';
-import { type Row, stageTimer, time, writeResults } from './lib/report';
+import { type Row, stageTimer, time, writeResults } from '../lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');

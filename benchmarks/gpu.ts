@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { buildInfo, loadModel } from '../lib/index';
-import { type Row, stageTimer, time, timeInFlight, writeResults } from './lib/report';
+import { type Row, stageTimer, time, timeInFlight, writeResults } from '../lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');

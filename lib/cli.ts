@@ -1,79 +1,77 @@
 /**
- * edge-classify <images...> [--model path] [--device d] [--confidence c]
- * Classifies images and prints the Roboflow JSON results (an array, one per image).
+ * edge-classify <command> ...  — the command line.
+ *   classify <files|dirs|globs>  (also the default: edge-classify <images...>)
+ *   serve --model project/version=path ...
+ *   info <model>
+ *   bench [--model path]
+ * Exit codes: 0 success, 1 a model or image failed, 2 bad usage. Errors go to stderr.
  */
-import { parseArgs } from 'node:util';
-import { EdgeClassifyError } from './errors';
-import { defaultModelPath, loadModel } from './index';
-import type { Device } from './types';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-const USAGE = `Usage: edge-classify <images...> [options]
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-Classifies images and prints Roboflow-compatible JSON results.
+const USAGE = `Usage: edge-classify <command> [options]
 
-Options:
-  -m, --model <path>        TorchScript model or model folder (default: the bundled digits model)
-  -d, --device <device>     auto | cpu | cuda | cuda:N (default: auto)
-  -c, --confidence <0..1>   threshold (single-label: drop classes below it; multi-label: predicted_classes)
-  -h, --help                show this help
+Commands:
+  classify <files|dirs|globs>   classify images, print Roboflow JSON (the default command)
+  serve --model id=path ...     a local drop-in for Roboflow's classification HTTP API
+  info <model>                  a model's metadata, input, classes, backend, device and build info
+  bench [--model path]          the standard benchmark of a model on this machine
 
-Exit codes: 0 success, 1 an image or the model failed, 2 bad usage.`;
+Run 'edge-classify <command> --help' for a command's options.
+Exit codes: 0 success, 1 a model or image failed, 2 bad usage.`;
+
+/** Parses a command's arguments; on bad usage prints why and the usage, and returns undefined. */
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string, command: string) {
+  try {
+    const parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+    if ((parsed.values as { help?: boolean }).help) {
+      process.stdout.write(`${usage}\n`);
+      return { help: true as const };
+    }
+    return { help: false as const, values: parsed.values as { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K] extends { multiple: true } ? string[] : string }, positionals: parsed.positionals };
+  } catch (error) {
+    fail(`${command}: ${(error as Error).message}\n\n${usage}`);
+    return undefined;
+  }
+}
+
+export function fail(message: string): void {
+  process.stderr.write(`edge-classify ${message}\n`);
+}
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        model: { type: 'string', short: 'm' },
-        device: { type: 'string', short: 'd' },
-        confidence: { type: 'string', short: 'c' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    process.stderr.write(`edge-classify: ${(error as Error).message}\n\n${USAGE}\n`);
-    return 2;
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'classify':
+      return (await import('./cli-classify')).classifyCommand(rest);
+    case 'serve':
+      return (await import('./cli-serve')).serveCommand(rest);
+    case 'info':
+      return (await import('./cli-info')).infoCommand(rest);
+    case 'bench':
+      return (await import('./cli-bench')).benchCommand(rest);
+    case undefined:
+      process.stderr.write(`${USAGE}\n`);
+      return EXIT.usage;
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    default:
+      return (await import('./cli-classify')).classifyCommand(argv);
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length === 0) {
-    process.stderr.write(`edge-classify: no images given\n\n${USAGE}\n`);
-    return 2;
-  }
-  const confidence = values.confidence === undefined ? undefined : Number(values.confidence);
-  if (confidence !== undefined && !(confidence >= 0 && confidence <= 1)) {
-    process.stderr.write(`edge-classify: --confidence must be a number between 0 and 1, got '${values.confidence}'\n`);
-    return 2;
-  }
-  let model;
-  try {
-    model = await loadModel(values.model ?? defaultModelPath, { device: (values.device ?? 'auto') as Device });
-  } catch (error) {
-    process.stderr.write(`edge-classify: ${(error as Error).message}\n`);
-    return error instanceof EdgeClassifyError && error.code === 'ERR_INVALID_OPTION' ? 2 : 1;
-  }
-  let failed = 0;
-  const results: unknown[] = [];
-  for (const image of positionals) {
-    try {
-      results.push(await model.classify(image, confidence === undefined ? undefined : { confidence }));
-    } catch (error) {
-      failed++;
-      process.stderr.write(`edge-classify: ${image}: ${(error as Error).message}\n`);
-    }
-  }
-  await model.dispose();
-  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  return failed > 0 ? 1 : 0;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      fail(`: ${(error as Error).stack ?? String(error)}`);
+      process.exitCode = EXIT.failed;
+    },
+  );
 }

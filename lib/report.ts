@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { packageRoot } from './binding';
 
 export interface Stats {
   runs: number;
@@ -183,8 +184,15 @@ export function svgChart(title: string, rows: Row[]): string {
     `${bars.join('')}</svg>\n`;
 }
 
-export function writeResults(name: string, title: string, rows: Row[], extra: Record<string, unknown>, peerOf: (row: Row) => Row | undefined): void {
-  const dir = path.resolve(__dirname, '..', '..', '..', 'benchmarks', 'results');
+/** Writes NAME.json, NAME.md and NAME.svg into `dir` (default: the package's benchmarks/results) and prints the table. */
+export function writeResults(
+  name: string,
+  title: string,
+  rows: Row[],
+  extra: Record<string, unknown>,
+  peerOf: (row: Row) => Row | undefined,
+  dir = path.join(packageRoot, 'benchmarks', 'results'),
+): void {
   mkdirSync(dir, { recursive: true });
   const md = table(rows, peerOf);
   writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify({ title, machine: machine(), ...extra, rows }, null, 2)}\n`);

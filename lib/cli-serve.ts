@@ -1,0 +1,102 @@
+/** edge-classify serve: the HTTP server (lib/server.ts) with its models, keys and limits. */
+import { EXIT, fail, parse } from './cli';
+import { defaultModelPath, loadModel } from './index';
+import type { Model } from './model';
+import { createServer } from './server';
+import type { Device } from './types';
+
+const USAGE = `Usage: edge-classify serve [options]
+
+A local drop-in for Roboflow's classification API: POST /<project>/<version> (base64 body or
+?image=<url>), POST /infer/classification (JSON), GET /healthz, GET /metrics.
+
+Options:
+  -m, --model <id=path>      a model as project/version=path (repeatable; default digits/1=<bundled model>)
+  -H, --host <host>          address to listen on (default 127.0.0.1)
+  -p, --port <port>          port (default 9001; 0 picks a free one)
+  -k, --api-key <key>        accepted API key (repeatable; also EDGE_CLASSIFY_API_KEYS, comma-separated)
+      --allow-unauthenticated  allow listening on a non-loopback address without API keys
+      --allow-url-host <host>  allow ?image=<url> / {type:"url"} from this host (repeatable; default: off)
+      --max-body-mb <n>      largest request body (default 20)
+      --timeout-ms <n>       time allowed per image, queue included (default 30000)
+  -d, --device <device>      auto | cpu | cuda | cuda:N (default auto)
+  -h, --help                 show this help
+
+Prints 'listening on http://HOST:PORT' on stdout when ready. SIGTERM/SIGINT: stop accepting, finish
+the requests in flight, dispose the models, exit 0.
+Exit codes: 0 clean shutdown, 1 a model failed to load or the port is taken, 2 bad usage.`;
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const parsed = parse(argv, {
+    model: { type: 'string', short: 'm', multiple: true },
+    host: { type: 'string', short: 'H' },
+    port: { type: 'string', short: 'p' },
+    'api-key': { type: 'string', short: 'k', multiple: true },
+    'allow-unauthenticated': { type: 'boolean' },
+    'allow-url-host': { type: 'string', multiple: true },
+    'max-body-mb': { type: 'string' },
+    'timeout-ms': { type: 'string' },
+    device: { type: 'string', short: 'd' },
+  }, USAGE, 'serve');
+  if (!parsed) return EXIT.usage;
+  if (parsed.help) return EXIT.ok;
+  const v = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  if (parsed.positionals.length > 0) {
+    fail(`serve: unexpected argument '${parsed.positionals[0]}'\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const host = (v.host as string | undefined) ?? '127.0.0.1';
+  const port = v.port === undefined ? 9001 : Number(v.port);
+  const maxBodyMb = v['max-body-mb'] === undefined ? 20 : Number(v['max-body-mb']);
+  const timeoutMs = v['timeout-ms'] === undefined ? 30_000 : Number(v['timeout-ms']);
+  for (const [name, value, ok] of [['--port', port, Number.isInteger(port) && port >= 0 && port < 65536], ['--max-body-mb', maxBodyMb, maxBodyMb > 0], ['--timeout-ms', timeoutMs, timeoutMs > 0]] as const) {
+    if (!ok) {
+      fail(`serve: ${name} is invalid: '${String(value)}'`);
+      return EXIT.usage;
+    }
+  }
+  const keys = [...((v['api-key'] as string[] | undefined) ?? []), ...(process.env.EDGE_CLASSIFY_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean)];
+  if (!LOOPBACK.has(host) && keys.length === 0 && !v['allow-unauthenticated']) {
+    fail(`serve: refusing to listen on ${host} without API keys: give --api-key (or EDGE_CLASSIFY_API_KEYS), or --allow-unauthenticated`);
+    return EXIT.usage;
+  }
+  const specs = (v.model as string[] | undefined) ?? [`digits/1=${defaultModelPath}`];
+  const models: Record<string, Model> = {};
+  for (const spec of specs) {
+    const match = /^([^/=\s]+\/[^/=\s]+)=(.+)$/.exec(spec);
+    if (!match) {
+      fail(`serve: --model must be project/version=path, got '${spec}'`);
+      return EXIT.usage;
+    }
+    try {
+      models[match[1]] = await loadModel(match[2], { device: ((v.device as string | undefined) ?? 'auto') as Device });
+    } catch (error) {
+      fail(`serve: ${match[1]}: ${(error as Error).message}`);
+      await Promise.all(Object.values(models).map((m) => m.dispose()));
+      return EXIT.failed;
+    }
+  }
+  const app = createServer({ models, apiKeys: keys, allowUrlHosts: v['allow-url-host'] as string[] | undefined, maxBodyBytes: Math.round(maxBodyMb * 2 ** 20), requestTimeoutMs: timeoutMs });
+  let address: string;
+  try {
+    address = await app.listen({ host, port });
+  } catch (error) {
+    fail(`serve: cannot listen on ${host}:${port}: ${(error as Error).message}`);
+    await Promise.all(Object.values(models).map((m) => m.dispose()));
+    return EXIT.failed;
+  }
+  process.stdout.write(`listening on ${address} (models: ${Object.keys(models).join(', ')}; ${keys.length ? `${keys.length} API key(s)` : 'no API keys'})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stderr.write(`edge-classify serve: ${signal}: finishing requests in flight\n`);
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await app.close();
+  await Promise.all(Object.values(models).map((m) => m.dispose()));
+  return EXIT.ok;
+}

@@ -1,0 +1,232 @@
+/**
+ * A local drop-in for Roboflow's hosted classification API (see the spec's "Hosted HTTP API"):
+ *   POST /:project/:version      base64 image body (form-urlencoded as Roboflow's examples send it, or
+ *                                text/plain) or ?image=<url>; ?confidence, ?api_key
+ *   POST /infer/classification   JSON { model_id, image: {type, value} | [...], confidence, api_key }
+ *   GET  /healthz, GET /metrics  (Prometheus text)
+ * Built on fastify: its body limits, content-type parsing, error handling and graceful close are
+ * the parts a hand-written router would have to get right again. Every error is JSON {message}.
+ * Calls go through each model's dynamic batcher, so concurrent requests become batches.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import {
+  DecodeError,
+  DisposedError,
+  EdgeClassifyError,
+  InvalidImageError,
+  InvalidOptionError,
+  OutOfMemoryError,
+  QueueFullError,
+  TimeoutError,
+} from './errors';
+import { Metrics } from './metrics';
+import type { Model } from './model';
+import type { ClassificationResult } from './types';
+
+export interface ServerOptions {
+  /** "project/version" -> loaded model. */
+  models: Record<string, Model>;
+  /** Accepted API keys; empty: no authentication. */
+  apiKeys?: string[];
+  /** Hosts that `image=<url>` may fetch from; empty: fetching by URL is off. */
+  allowUrlHosts?: string[];
+  /** Largest request body. Default 20 MiB. */
+  maxBodyBytes?: number;
+  /** Largest image fetched by URL. Default: maxBodyBytes. */
+  maxUrlBytes?: number;
+  /** Time allowed to fetch an image by URL. Default 5000 ms. */
+  urlTimeoutMs?: number;
+  /** Time allowed to classify one request (queue included). Default 30000 ms. */
+  requestTimeoutMs?: number;
+  /** Most images in one /infer/classification request. Default 64. */
+  maxImagesPerRequest?: number;
+}
+
+/** An error with its HTTP status. */
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Image bytes from a base64 body or field: data: prefix, whitespace and form-decoding tolerated. */
+export function decodeBase64Image(text: string, what: string): Buffer {
+  let s = text.trim();
+  if (s.startsWith('data:')) s = s.slice(s.indexOf(',') + 1);
+  if (s.includes('%')) {
+    try {
+      s = decodeURIComponent(s);
+    } catch {
+      throw new HttpError(400, `${what} is not valid base64 image data`);
+    }
+  }
+  s = s.replace(/ /g, '+').replace(/\s+/g, ''); // form decoding turns '+' into ' '
+  if (s.length === 0) throw new HttpError(400, `${what} is empty: send the image as base64, or ?image=<url>`);
+  if (s.length % 4 === 1 || !BASE64.test(s)) throw new HttpError(400, `${what} is not valid base64 image data`);
+  return Buffer.from(s, 'base64');
+}
+
+/** HTTP status of a library error. */
+function statusOf(error: unknown): number {
+  if (error instanceof HttpError) return error.statusCode;
+  if (error instanceof DecodeError || error instanceof InvalidImageError || error instanceof InvalidOptionError) return 400;
+  if (error instanceof QueueFullError || error instanceof DisposedError || error instanceof OutOfMemoryError) return 503;
+  if (error instanceof TimeoutError) return 504;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}
+
+export function createServer(options: ServerOptions): FastifyInstance {
+  const keys = new Set(options.apiKeys ?? []);
+  const hosts = new Set((options.allowUrlHosts ?? []).map((h) => h.toLowerCase()));
+  const maxBody = options.maxBodyBytes ?? 20 << 20;
+  const maxUrlBytes = options.maxUrlBytes ?? maxBody;
+  const urlTimeoutMs = options.urlTimeoutMs ?? 5000;
+  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const maxImages = options.maxImagesPerRequest ?? 64;
+  const metrics = new Metrics(options.models);
+  const app = Fastify({ bodyLimit: maxBody, requestTimeout: timeoutMs + 5000, return503OnClosing: true, logger: false });
+
+  // Bodies of any type arrive as text: the hosted API's clients send raw base64 as form-urlencoded.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(body as string));
+    } catch {
+      done(new HttpError(400, 'the body is not valid JSON'), undefined);
+    }
+  });
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (request) => {
+    (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const started = (request as FastifyRequest & { startedAt?: number }).startedAt ?? performance.now();
+    metrics.request(request.routeOptions.url ?? 'unmatched', reply.statusCode, (performance.now() - started) / 1000);
+  });
+  app.addHook('preHandler', async (request) => {
+    if (keys.size === 0 || request.routeOptions.url === '/healthz') return;
+    const query = request.query as Record<string, unknown>;
+    const body = request.body as Record<string, unknown> | undefined;
+    const key = query.api_key ?? request.headers['x-api-key'] ?? (body && typeof body === 'object' ? body.api_key : undefined);
+    if (typeof key !== 'string' || !keys.has(key)) throw new HttpError(403, 'Forbidden');
+  });
+  app.setErrorHandler((error, _request, reply) => {
+    const status = statusOf(error);
+    const code = (error as { code?: string }).code;
+    const message =
+      status === 403 ? 'Forbidden'
+      : code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `the request body is over the limit of ${maxBody} bytes`
+      : status >= 500 && !(error instanceof EdgeClassifyError) ? 'internal error'
+      : (error as Error).message;
+    if (error instanceof QueueFullError) reply.header('retry-after', '1');
+    reply.code(status).send({ message });
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).send({ message: 'Not Found' });
+  });
+
+  const modelFor = (id: string): Model => {
+    const model = options.models[id];
+    if (!model) throw new HttpError(404, `no model '${id}' here; this server has: ${Object.keys(options.models).join(', ')}`);
+    return model;
+  };
+  const confidenceOf = (value: unknown): number | undefined => {
+    if (value === undefined || value === null || value === '') return undefined;
+    const c = Number(value);
+    if (!(c >= 0 && c <= 1)) throw new HttpError(400, `confidence must be a number between 0 and 1, got '${String(value)}'`);
+    return c;
+  };
+
+  /** Fetches an image from an allowed host: no redirects elsewhere, bounded in size and time. */
+  async function fetchImage(url: string): Promise<Buffer> {
+    if (hosts.size === 0) throw new HttpError(400, 'fetching images by URL is disabled on this server (start it with --allow-url-host <host>); send the image as base64');
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw new HttpError(400, `image URL '${url}' is not a valid URL`);
+    }
+    const signal = AbortSignal.timeout(urlTimeoutMs);
+    for (let hop = 0; hop < 4; hop++) {
+      if (!/^https?:$/.test(target.protocol) || !hosts.has(target.hostname.toLowerCase())) {
+        throw new HttpError(400, `image URL host '${target.hostname}' is not allowed (allowed: ${[...hosts].join(', ')})`);
+      }
+      let response: Response;
+      try {
+        response = await fetch(target, { redirect: 'manual', signal });
+      } catch (error) {
+        throw new HttpError(502, `could not fetch the image from ${target.host}: ${(error as Error).message}`);
+      }
+      if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
+        target = new URL(response.headers.get('location')!, target);
+        continue;
+      }
+      if (!response.ok || !response.body) throw new HttpError(502, `fetching the image from ${target.host} gave HTTP ${response.status}`);
+      const declared = Number(response.headers.get('content-length') ?? 0);
+      if (declared > maxUrlBytes) throw new HttpError(413, `the image at the URL is over the limit of ${maxUrlBytes} bytes`);
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const chunk of response.body) {
+        size += chunk.byteLength;
+        if (size > maxUrlBytes) throw new HttpError(413, `the image at the URL is over the limit of ${maxUrlBytes} bytes`);
+        chunks.push(chunk);
+      }
+      return Buffer.concat(chunks);
+    }
+    throw new HttpError(400, 'too many redirects fetching the image');
+  }
+
+  const classify = (model: Model, image: Buffer, confidence: number | undefined): Promise<ClassificationResult> =>
+    model.classify(image, { confidence, timeoutMs });
+
+  app.get('/healthz', async () => ({ status: 'ok', models: Object.keys(options.models) }));
+  app.get('/metrics', async (_request, reply) => {
+    reply.type('text/plain; version=0.0.4').send(metrics.render());
+  });
+
+  app.post('/infer/classification', async (request) => {
+    const body = request.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'expected a JSON body { model_id, image, confidence? }');
+    if (typeof body.model_id !== 'string') throw new HttpError(400, 'model_id must be a string "project/version"');
+    const model = modelFor(body.model_id);
+    const confidence = confidenceOf(body.confidence);
+    const many = Array.isArray(body.image);
+    const images = (many ? body.image : [body.image]) as unknown[];
+    if (images.length === 0 || images.length > maxImages) throw new HttpError(400, `image must be one image or a list of 1 to ${maxImages}`);
+    const bytes = await Promise.all(
+      images.map(async (img, i) => {
+        const what = many ? `image[${i}]` : 'image';
+        const { type, value } = (img ?? {}) as { type?: unknown; value?: unknown };
+        if (typeof value !== 'string') throw new HttpError(400, `${what}.value must be a string`);
+        if (type === 'base64') return decodeBase64Image(value, `${what}.value`);
+        if (type === 'url') return fetchImage(value);
+        throw new HttpError(400, `${what}.type must be 'base64' or 'url'`);
+      }),
+    );
+    const results = await Promise.all(bytes.map((b) => classify(model, b, confidence)));
+    return many ? results : results[0];
+  });
+
+  app.post('/:project/:version', async (request: FastifyRequest, reply: FastifyReply) => {
+    const { project, version } = request.params as { project: string; version: string };
+    const query = request.query as Record<string, unknown>;
+    const model = modelFor(`${project}/${version}`);
+    const confidence = confidenceOf(query.confidence);
+    const body = typeof request.body === 'string' ? request.body : '';
+    let image: Buffer;
+    if (body.trim() !== '') image = decodeBase64Image(body, 'the request body');
+    else if (typeof query.image === 'string') image = await fetchImage(query.image);
+    else throw new HttpError(400, 'send the image as a base64 body, or as ?image=<url>');
+    reply.send(await classify(model, image, confidence));
+  });
+
+  return app;
+}

@@ -1,0 +1,196 @@
+// The HTTP server (issue 5) through the real binary on loopback, with real clients: Node's fetch,
+// axios posting the base64 body as Roboflow's documented Node example does, and Python's requests
+// as Roboflow's Python examples do.
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import axios from 'axios';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, type MultiLabelResult, type SingleLabelResult } from '../lib/index.mjs';
+import { digitsModel, fixtureModel, python, root } from './helpers';
+
+const bin = path.join(root, 'bin', 'edge-classify.js');
+const KEY = 'test-key-1';
+const seven = path.join(root, 'samples', 'digit-7-6.png');
+const sevenBase64 = readFileSync(seven).toString('base64');
+
+/** Starts `edge-classify serve` with `args`; resolves with its base URL once it listens. */
+function serve(args: string[]): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [bin, 'serve', '-p', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ url: m[1], child, output: () => out });
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+}
+
+const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+
+let server: { url: string; child: ChildProcess; output: () => string };
+let images: http.Server;
+let imagesUrl: string;
+let expected: SingleLabelResult;
+
+beforeAll(async () => {
+  // A local image host: /seven.png, a redirect to another host name, and a large file.
+  images = http.createServer((req, res) => {
+    if (req.url === '/seven.png') res.writeHead(200, { 'content-type': 'image/png' }).end(readFileSync(seven));
+    else if (req.url === '/elsewhere') res.writeHead(302, { location: `http://localhost:${(images.address() as AddressInfo).port}/seven.png` }).end();
+    else if (req.url === '/same-host-redirect') res.writeHead(302, { location: '/seven.png' }).end();
+    else if (req.url === '/big') res.writeHead(200).end(Buffer.alloc(3 << 20, 1));
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => images.listen(0, '127.0.0.1', r));
+  imagesUrl = `http://127.0.0.1:${(images.address() as AddressInfo).port}`;
+  server = await serve(['-k', KEY, '-m', `digits/1=${digitsModel}`, '-m', `multi/2=${fixtureModel('multilabel.torchscript')}`, '--max-body-mb', '1', '--allow-url-host', '127.0.0.1']);
+  const model = await loadModel(digitsModel);
+  expected = (await model.classify(seven)) as SingleLabelResult;
+  await model.dispose();
+});
+
+afterAll(async () => {
+  server?.child.kill('SIGTERM');
+  images?.close();
+});
+
+function sameResult(r: SingleLabelResult) {
+  expect(r.top).toBe(expected.top);
+  expect(r.confidence).toBe(expected.confidence);
+  expect(r.predictions).toEqual(expected.predictions);
+  expect(r.image).toEqual({ width: 64, height: 64 });
+  expect(r.prediction_type).toBe('ClassificationModel');
+  expect(r.inference_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+}
+
+describe('edge-classify serve', () => {
+  it("answers Node's fetch with the hosted API's single-label JSON", async () => {
+    const res = await fetch(`${server.url}/digits/1?api_key=${KEY}`, { method: 'POST', body: sevenBase64, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    sameResult((await res.json()) as SingleLabelResult);
+  });
+
+  it("answers axios posting exactly as Roboflow's Node example does", async () => {
+    const res = await axios({
+      method: 'POST',
+      url: `${server.url}/digits/1`,
+      params: { api_key: KEY },
+      data: sevenBase64,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    sameResult(res.data as SingleLabelResult);
+  });
+
+  it("answers Python's requests as Roboflow's Python examples use it", () => {
+    const script = `
+import base64, json, sys, requests
+img = base64.b64encode(open(sys.argv[2], "rb").read()).decode("ascii")
+r = requests.post(sys.argv[1] + "/digits/1", params={"api_key": sys.argv[3]}, data=img,
+                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+print(json.dumps({"status": r.status_code, "body": r.json()}))`;
+    const out = JSON.parse(execFileSync(python(), ['-c', script, server.url, seven, KEY], { encoding: 'utf8' }));
+    expect(out.status).toBe(200);
+    sameResult(out.body);
+  });
+
+  it('a missing or wrong API key gets 403 {"message":"Forbidden"}', async () => {
+    for (const query of ['', '?api_key=nope']) {
+      const res = await fetch(`${server.url}/digits/1${query}`, { method: 'POST', body: sevenBase64 });
+      expect(res.status).toBe(403);
+      expect(await res.json()).toEqual({ message: 'Forbidden' });
+    }
+    const infer = await fetch(`${server.url}/infer/classification`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_id: 'digits/1', image: { type: 'base64', value: sevenBase64 } }) });
+    expect(infer.status).toBe(403);
+  });
+
+  it('bad requests get the right status and a JSON message', async () => {
+    const post = (route: string, body: string | Buffer, type = 'application/x-www-form-urlencoded') =>
+      fetch(`${server.url}${route}${route.includes('?') ? '&' : '?'}api_key=${KEY}`, { method: 'POST', body, headers: { 'content-type': type } });
+    const cases: [Promise<Response>, number, RegExp][] = [
+      [post('/digits/1', '%%%not base64%%%'), 400, /base64/],
+      [post('/digits/1', Buffer.from('this is not an image').toString('base64')), 400, /not a supported image/],
+      [post('/digits/1', ''), 400, /base64 body|image=<url>/],
+      [post('/digits/1', 'A'.repeat(2 << 20)), 413, /over the limit/],
+      [post('/nope/9', sevenBase64), 404, /no model 'nope\/9'/],
+      [post('/digits/1?confidence=7', sevenBase64), 400, /confidence/],
+      [post('/infer/classification', '{"model_id": ', 'application/json'), 400, /JSON/],
+      [post('/infer/classification', JSON.stringify({ model_id: 'digits/1', image: { type: 'file', value: '/etc/passwd' } }), 'application/json'), 400, /type must be/],
+      [post('/infer/classification', JSON.stringify({ model_id: 'digits/1', image: [] }), 'application/json'), 400, /list of 1 to/],
+      [fetch(`${server.url}/nothing/here/at/all?api_key=${KEY}`), 404, /Not Found/],
+      [fetch(`${server.url}/nothing/here/at/all`), 403, /Forbidden/], // unknown routes reveal nothing without a key
+    ];
+    for (const [response, status, message] of cases) {
+      const res = await response;
+      expect(res.status, message.source).toBe(status);
+      expect((await res.json()).message).toMatch(message);
+    }
+  });
+
+  it('a base64 body that names a local file is never read as a path', async () => {
+    const res = await fetch(`${server.url}/digits/1?api_key=${KEY}`, { method: 'POST', body: 'L2V0Yy9wYXNzd2Q=' }); // "/etc/passwd"
+    expect(res.status).toBe(400);
+  });
+
+  it('POST /infer/classification takes one image or a list, and confidence', async () => {
+    const one = await axios.post(`${server.url}/infer/classification`, { model_id: 'digits/1', api_key: KEY, image: { type: 'base64', value: sevenBase64 } });
+    sameResult(one.data);
+    const many = await axios.post(`${server.url}/infer/classification`, { model_id: 'digits/1', image: [{ type: 'base64', value: sevenBase64 }, { type: 'base64', value: `data:image/png;base64,${sevenBase64}` }], confidence: 0.5 }, { headers: { 'x-api-key': KEY } });
+    expect(many.data).toHaveLength(2);
+    for (const r of many.data as SingleLabelResult[]) expect(r.predictions).toEqual(expected.predictions.filter((p) => p.confidence >= 0.5));
+    const multi = await axios.post(`${server.url}/infer/classification`, { model_id: 'multi/2', api_key: KEY, image: { type: 'base64', value: sevenBase64 }, confidence: 0.3 });
+    const m = multi.data as MultiLabelResult;
+    expect(Array.isArray(m.predicted_classes)).toBe(true);
+    for (const c of m.predicted_classes) expect(m.predictions[c].confidence).toBeGreaterThan(0.3);
+  });
+
+  it('image=<url> fetches only from allowed hosts, follows no redirect to another host, and bounds the size', async () => {
+    const get = (url: string) => fetch(`${server.url}/digits/1?api_key=${KEY}&image=${encodeURIComponent(url)}`, { method: 'POST' });
+    const ok = await get(`${imagesUrl}/seven.png`);
+    expect(ok.status).toBe(200);
+    sameResult((await ok.json()) as SingleLabelResult);
+    expect((await get(`${imagesUrl}/same-host-redirect`)).status).toBe(200);
+    const elsewhere = await get(`${imagesUrl}/elsewhere`);
+    expect(elsewhere.status).toBe(400);
+    expect((await elsewhere.json()).message).toMatch(/not allowed/);
+    expect((await get('http://example.invalid/x.png')).status).toBe(400);
+    expect((await get(`${imagesUrl}/big`)).status).toBe(413);
+  });
+
+  it('concurrent requests become batches (/metrics shows them) and all succeed', async () => {
+    const results = await Promise.all(Array.from({ length: 64 }, () => fetch(`${server.url}/digits/1?api_key=${KEY}`, { method: 'POST', body: sevenBase64 }).then((r) => r.status)));
+    expect(results.every((s) => s === 200)).toBe(true);
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { 'x-api-key': KEY } })).text();
+    expect(metrics).toMatch(/edge_classify_http_requests_total\{route="\/:project\/:version",status="200"\} \d+/);
+    expect(metrics).toMatch(/edge_classify_http_request_duration_seconds_bucket\{route="\/:project\/:version",le="\+Inf"\} \d+/);
+    expect(metrics).toMatch(/edge_classify_calls_total\{model="digits\/1"\} \d+/);
+    const batches = Number(/edge_classify_batches_total\{model="digits\/1"\} (\d+)/.exec(metrics)![1]);
+    const calls = Number(/edge_classify_calls_total\{model="digits\/1"\} (\d+)/.exec(metrics)![1]);
+    expect(batches).toBeLessThan(calls);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('refuses a non-loopback address without API keys', () => {
+    const r = spawnSync(process.execPath, [bin, 'serve', '-H', '0.0.0.0', '-p', '0'], { encoding: 'utf8', env: { ...process.env, EDGE_CLASSIFY_API_KEYS: '' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without API keys/);
+  });
+
+  it('SIGTERM lets requests in flight finish, then exits 0', async () => {
+    const s = await serve(['-m', `slow/1=${fixtureModel('resnet18.torchscript')}`]);
+    const photo = readFileSync(path.join(root, 'test', '.fixtures', 'photos', 'chelsea.png')).toString('base64');
+    const inflight = Promise.all(Array.from({ length: 4 }, () => fetch(`${s.url}/slow/1`, { method: 'POST', body: photo }).then((r) => r.status)));
+    await new Promise((r) => setTimeout(r, 100));
+    s.child.kill('SIGTERM');
+    expect(await inflight).toEqual([200, 200, 200, 200]);
+    expect(await exited(s.child)).toBe(0);
+    await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+  });
+});
