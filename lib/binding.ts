@@ -76,6 +76,8 @@ export interface NativeModel {
    * ERR_QUEUE_FULL / ERR_DISPOSED.
    */
   enqueue(images: NativeFrame[] | Uint8Array[], encoded: boolean): [Promise<NativeReply>, () => void];
+  /** [sync] Free and total bytes of the model's GPU; null on the CPU. */
+  gpuMemory(): { freeBytes: number; totalBytes: number } | null;
   /** [sync] The batcher's counters (null before startQueue). */
   queueStats(): NativeQueueStats | null;
   /** [async] Preprocessing alone: n*3*H*W floats. */

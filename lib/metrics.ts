@@ -55,6 +55,13 @@ export class Metrics {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const [id, s] of stats) out.push(`${name}{model="${id}"} ${get(s)}`);
     }
+    const gpu = stats.filter(([, s]) => s.gpuMemory);
+    if (gpu.length > 0) {
+      out.push('# HELP edge_classify_gpu_memory_free_bytes Free memory of the model\'s GPU.', '# TYPE edge_classify_gpu_memory_free_bytes gauge');
+      for (const [id, s] of gpu) out.push(`edge_classify_gpu_memory_free_bytes{model="${id}"} ${s.gpuMemory!.freeBytes}`);
+      out.push('# HELP edge_classify_gpu_memory_total_bytes Total memory of the model\'s GPU.', '# TYPE edge_classify_gpu_memory_total_bytes gauge');
+      for (const [id, s] of gpu) out.push(`edge_classify_gpu_memory_total_bytes{model="${id}"} ${s.gpuMemory!.totalBytes}`);
+    }
     out.push('# HELP edge_classify_batch_size_batches_total Batches by size.', '# TYPE edge_classify_batch_size_batches_total counter');
     for (const [id, s] of stats) {
       for (const [size, count] of Object.entries(s.batchSizes)) out.push(`edge_classify_batch_size_batches_total{model="${id}",size="${size}"} ${count}`);

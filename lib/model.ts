@@ -39,6 +39,11 @@ function batchingOptions(value: unknown, onCuda: boolean): Required<BatchingOpti
   };
 }
 
+function gpuMemoryOf(nativeModel: NativeModel): { gpuMemory?: { freeBytes: number; totalBytes: number } } {
+  const memory = nativeModel.gpuMemory();
+  return memory ? { gpuMemory: memory } : {};
+}
+
 function percentile(sorted: Float64Array, q: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
@@ -234,6 +239,7 @@ export class Model {
       batchSizes: { ...(q?.batchSizes ?? {}) },
       latencyMs: { p50: percentile(latencies, 0.5), p90: percentile(latencies, 0.9), p99: percentile(latencies, 0.99), max: n ? latencies[n - 1] : 0, samples: n },
       meanQueuedMs: n ? queued / n : 0,
+      ...(this.#disposed ? {} : gpuMemoryOf(this.#native)),
     };
   }
 

@@ -143,6 +143,8 @@ export interface ModelStats {
   latencyMs: { p50: number; p90: number; p99: number; max: number; samples: number };
   /** Mean time a call's images waited in the queue before their batch started (last 1024 calls), ms. */
   meanQueuedMs: number;
+  /** Free and total memory of the model's GPU (CUDA models only). */
+  gpuMemory?: { freeBytes: number; totalBytes: number };
 }
 
 /** Raw pixels, read in place by the native code (no copy); kept alive until the call settles. */

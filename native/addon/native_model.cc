@@ -24,6 +24,7 @@ Napi::Function NativeModel::define(Napi::Env env) {
                          InstanceMethod<&NativeModel::enqueue>("enqueue"),
                          InstanceMethod<&NativeModel::startQueue>("startQueue"),
                          InstanceMethod<&NativeModel::queueStats>("queueStats"),
+                         InstanceMethod<&NativeModel::gpuMemory>("gpuMemory"),
                          InstanceMethod<&NativeModel::preprocess>("preprocess"),
                          InstanceMethod<&NativeModel::infer>("infer"),
                          InstanceMethod<&NativeModel::preprocessEncoded>("preprocessEncoded"),
@@ -65,6 +66,16 @@ void NativeModel::startQueue(const Napi::CallbackInfo& info) {
   if (!captureErrors([&] { queue_ = std::make_unique<RequestQueue>(info.Env(), classifier, options); }, code, message)) {
     throwError(info.Env(), code, message);
   }
+}
+
+Napi::Value NativeModel::gpuMemory(const Napi::CallbackInfo& info) {
+  if (!classifier_) return info.Env().Null();
+  const auto memory = classifier_->backend().deviceMemory();
+  if (!memory) return info.Env().Null();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("freeBytes", static_cast<double>(memory->first));
+  out.Set("totalBytes", static_cast<double>(memory->second));
+  return out;
 }
 
 Napi::Value NativeModel::queueStats(const Napi::CallbackInfo& info) {

@@ -2,6 +2,7 @@
 //   [sync]  startQueue({ maxBatchSize, maxDelayMs, maxQueue }) -> starts the model's batcher
 //   [sync]  enqueue(frames | jpegs, encoded) -> [Promise<{ scores, rows, cols, prepareMs, nativeMs,
 //           batchSize, queuedMs, sizes? }>, cancel()]; throws ERR_QUEUE_FULL / ERR_DISPOSED
+//   [sync]  gpuMemory()             -> { freeBytes, totalBytes } of the model's GPU, or null
 //   [sync]  queueStats()            -> { batches, images, batchSizes, queuedImages, queuedRequests, running, inFlight }
 //   [async] preprocess(frames)      -> Float32Array (NCHW)
 //   [async] infer(tensor, n)        -> { scores, rows, cols }
@@ -34,6 +35,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   Napi::Value enqueue(const Napi::CallbackInfo& info);
   void startQueue(const Napi::CallbackInfo& info);
   Napi::Value queueStats(const Napi::CallbackInfo& info);
+  Napi::Value gpuMemory(const Napi::CallbackInfo& info);
   Napi::Value preprocess(const Napi::CallbackInfo& info);
   Napi::Value infer(const Napi::CallbackInfo& info);
   Napi::Value preprocessEncoded(const Napi::CallbackInfo& info);

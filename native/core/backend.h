@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,6 +69,8 @@ class Backend {
   }
   // True when runEncoded() is available.
   virtual bool gpuDecode() const { return false; }
+  // Free and total bytes of the model's GPU; nullopt on the CPU.
+  virtual std::optional<std::pair<size_t, size_t>> deviceMemory() const { return std::nullopt; }
   virtual std::string name() const = 0;    // e.g. "torch"
   virtual std::string device() const = 0;  // e.g. "cpu", "cuda:0"
 };

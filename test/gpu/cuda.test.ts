@@ -35,6 +35,14 @@ describe('CUDA path', { skip }, () => {
     assert.equal(info.cuda, true);
     const m = await loadModel(model('resnet18.torchscript'), { device: 'auto' });
     assert.match(m.info.device, /^cuda/);
+    const memory = m.stats().gpuMemory;
+    assert.ok(memory && memory.totalBytes > 0 && memory.freeBytes > 0 && memory.freeBytes <= memory.totalBytes, JSON.stringify(memory));
+    // concurrent single-image calls are batched on the GPU too, with the same results as alone
+    const photo = photos[0];
+    const alone = await m.classify(photo, { fullPrecision: true });
+    const together = await Promise.all(Array.from({ length: 16 }, () => m.classify(photo, { fullPrecision: true })));
+    for (const r of together) assert.equal('top' in r && 'top' in alone && r.top === alone.top, true);
+    assert.ok(m.stats().batches < m.stats().calls, JSON.stringify(m.stats().batchSizes));
     await m.dispose();
   });
 

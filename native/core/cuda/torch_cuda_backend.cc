@@ -119,6 +119,16 @@ class TorchCudaBackend final : public Backend {
   std::string name() const override { return "torch"; }
   std::string device() const override { return device_.str(); }
 
+  std::optional<std::pair<size_t, size_t>> deviceMemory() const override {
+    c10::cuda::CUDAGuard deviceGuard(device_);
+    size_t free = 0, total = 0;
+    if (cudaMemGetInfo(&free, &total) != cudaSuccess) {
+      cudaGetLastError();
+      return std::nullopt;
+    }
+    return std::make_pair(free, total);
+  }
+
  private:
   torch::TensorOptions dtypeOptions() const {
     return torch::TensorOptions().device(device_).dtype(half_ ? torch::kHalf : torch::kFloat32);
