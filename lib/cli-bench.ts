@@ -8,8 +8,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { EXIT, fail, parse } from './cli';
 import { defaultModelPath, loadModel } from './index';
+import { sharpTensor } from './peer-pipeline';
 import { type Row, stageTimer, time, writeResults } from './report';
-import type { Device, ModelMetadata } from './types';
+import type { Device } from './types';
 
 const USAGE = `Usage: edge-classify bench [options]
 
@@ -21,14 +22,6 @@ Options:
       --quick            shorter runs
   -h, --help             show this help
 Exit codes: 0 success, 1 the model failed, 2 bad usage.`;
-
-/** sharp resize + JS normalisation into NCHW floats: what a Node user writes without edge-classify. */
-async function sharpTensor(jpeg: Buffer, m: ModelMetadata, out: Float32Array, offset: number): Promise<void> {
-  const fit = m.resize === 'letterbox' ? 'contain' : m.resize === 'center-crop' ? 'cover' : 'fill';
-  const { data } = await sharp(jpeg).resize(m.input.width, m.input.height, { fit, kernel: 'linear' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const plane = m.input.width * m.input.height;
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[offset + c * plane + i] = (data[3 * i + c] / 255 - m.mean[c]) / m.std[c];
-}
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const parsed = parse(argv, {

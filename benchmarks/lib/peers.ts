@@ -1,12 +1,10 @@
 /**
  * The Node peers of the benchmarks: onnxruntime-node (installed apart, in benchmarks/node_modules,
- * by `npm --prefix benchmarks run setup`) and the sharp + JS preprocessing a Node user writes
- * without edge-classify.
+ * by `npm --prefix benchmarks run setup`), the sharp + JS preprocessing a Node user writes without
+ * edge-classify, and how the peer servers start.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import sharp from 'sharp';
-import type { ModelMetadata } from '../../lib/index';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -26,18 +24,11 @@ export function loadOrt(): Ort {
   }
 }
 
-/** sharp resize + JS normalisation into NCHW floats: the pipeline a Node user writes without edge-classify. */
-export async function sharpPipeline(input: Buffer | { data: Buffer; width: number; height: number }, m: ModelMetadata, out: Float32Array, offset: number) {
-  const fit = m.resize === 'letterbox' ? 'contain' : m.resize === 'center-crop' ? 'cover' : 'fill';
-  const image = Buffer.isBuffer(input) ? sharp(input) : sharp(input.data, { raw: { width: input.width, height: input.height, channels: 3 } });
-  const { data } = await image
-    .resize(m.input.width, m.input.height, { fit, kernel: 'linear', background: { r: 114, g: 114, b: 114 } })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const plane = m.input.width * m.input.height;
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) out[offset + c * plane + i] = (data[3 * i + c] / 255 - m.mean[c]) / m.std[c];
-  }
-}
+export { sharpTensor as sharpPipeline } from '../../lib/peer-pipeline';
 
+/** Listens on a free loopback port, prints 'listening on URL' (for the parent process), closes on SIGTERM. */
+export async function listenUntilTerm(app: { listen(o: { host: string; port: number }): Promise<string>; close(): Promise<unknown> }, onClose: () => Promise<unknown>): Promise<void> {
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`listening on ${address}\n`);
+  process.once('SIGTERM', () => void app.close().then(onClose));
+}
