@@ -14,6 +14,8 @@
         "native/core/torch_backend.cc",
         "native/core/batcher.cc",
         "native/core/executor.cc",
+        "native/core/loader.cc",
+        "native/core/tensorrt/library.cc",
         "native/addon/addon.cc",
         "native/addon/native_model.cc",
         "native/addon/convert.cc",
@@ -39,7 +41,7 @@
       "libraries": [
         "-L<!(node scripts/find-libtorch.mjs libdir)",
         "-Wl,-rpath,<!(node scripts/find-libtorch.mjs libdir)",
-        "-ltorch", "-ltorch_cpu", "-lc10"
+        "-ltorch", "-ltorch_cpu", "-lc10", "-ldl"
       ]
     }
   ]

@@ -102,12 +102,22 @@ export interface NativeBinding {
   /** [async] Loads a TorchScript file; rejects with ERR_MODEL_LOAD / ERR_UNSUPPORTED. */
   loadModel(
     file: string,
-    options: { device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16'; cudaGraphs: boolean; channelsLast: boolean },
+    options: { backend: 'auto' | 'torch' | 'tensorrt'; device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16'; cudaGraphs: boolean; channelsLast: boolean },
   ): Promise<NativeModel>;
   /** [sync] For a process about to exit: finishes running batches, fails queued ones, stops the torch thread. */
   shutdown(): void;
   /** [sync] What the binary was built with. */
-  buildInfo(): { torch: string; cuda: boolean; nvjpeg: boolean; cudaAvailable: boolean; tensorrt: boolean; backends: string[] };
+  buildInfo(): {
+    torch: string;
+    cuda: boolean;
+    nvjpeg: boolean;
+    cudaAvailable: boolean;
+    tensorrt: boolean;
+    tensorrtAvailable: boolean;
+    tensorrtVersion: string | null;
+    tensorrtError?: string;
+    backends: string[];
+  };
 }
 
 /** The package folder (the one holding binding.gyp), from lib/ or dist/lib/. */

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ModelLoadError } from './errors';
+import { onnxMetadataFile } from './onnx';
 import type { MetadataSource, ModelMetadata } from './types';
 
 export const DEFAULTS: Omit<ModelMetadata, 'class_names' | 'input'> = {
@@ -30,9 +31,10 @@ const ROBOFLOW_RESIZE: Record<string, Pick<ModelMetadata, 'resize' | 'pad'>> = {
   'Fit (grey edges) in': { resize: 'letterbox', pad: 'grey' },
 };
 
-const WEIGHT_NAMES = ['weights.torchscript', 'weights.pt', 'model.torchscript', 'model.pt'];
+const WEIGHT_NAMES = ['weights.torchscript', 'weights.pt', 'model.torchscript', 'model.pt', 'weights.onnx', 'model.onnx'];
+const MODEL_EXTENSIONS = ['.torchscript', '.pt', '.onnx', '.engine', '.plan'];
 
-/** A model path may be a folder (e.g. a Roboflow package): pick the TorchScript file in it. */
+/** A model path may be a folder (e.g. a Roboflow package): pick the model file in it. */
 export function resolveModelFile(modelPath: string): string {
   let stat;
   try {
@@ -42,11 +44,11 @@ export function resolveModelFile(modelPath: string): string {
   }
   if (!stat.isDirectory()) return modelPath;
   const named = WEIGHT_NAMES.map((n) => path.join(modelPath, n)).find((p) => existsSync(p));
-  const any = readdirSync(modelPath).filter((n) => n.endsWith('.torchscript') || n.endsWith('.pt'));
+  const any = readdirSync(modelPath).filter((n) => MODEL_EXTENSIONS.some((ext) => n.endsWith(ext)));
   const file = named ?? (any.length === 1 ? path.join(modelPath, any[0]) : undefined);
   if (!file) {
     throw new ModelLoadError(
-      `no single TorchScript file in folder ${modelPath}: expected one of ${WEIGHT_NAMES.join(', ')} or exactly one *.torchscript / *.pt file`,
+      `no single model file in folder ${modelPath}: expected one of ${WEIGHT_NAMES.join(', ')} or exactly one ${MODEL_EXTENSIONS.map((e) => `*${e}`).join(' / ')} file`,
     );
   }
   return file;
@@ -88,6 +90,16 @@ function fromRoboflow(dir: string): PartialMetadata | undefined {
 /** Finds the metadata of `modelFile` (`embedded` = its TorchScript extra file, if any). */
 export function findMetadata(modelFile: string, embedded: string | null): { metadata: PartialMetadata; source: MetadataSource } {
   if (embedded) return { metadata: parseJson(embedded, `${modelFile} (extra file metadata.json)`) as PartialMetadata, source: 'torchscript' };
+  if (modelFile.endsWith('.onnx')) {
+    let props: Map<string, string>;
+    try {
+      props = onnxMetadataFile(modelFile);
+    } catch (error) {
+      throw new ModelLoadError(`${modelFile} is not a readable ONNX model: ${(error as Error).message}`, { cause: error });
+    }
+    const json = props.get('metadata.json');
+    if (json) return { metadata: parseJson(json, `${modelFile} (ONNX metadata_props "metadata.json")`) as PartialMetadata, source: 'onnx' };
+  }
   const sidecar = `${modelFile}.json`;
   if (existsSync(sidecar)) return { metadata: parseJson(readFileSync(sidecar, 'utf8'), sidecar) as PartialMetadata, source: 'sidecar' };
   const roboflow = fromRoboflow(path.dirname(modelFile));

@@ -24,7 +24,7 @@ import type {
 } from './types';
 import { boolean, integer, invalid, isPlainObject, number, oneOf, optionsObject } from './validate';
 
-const LOAD_KEYS = ['device', 'batching', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
+const LOAD_KEYS = ['backend', 'device', 'batching', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
 const CLASSIFY_KEYS = ['confidence', 'fullPrecision', 'signal', 'timeoutMs'] as const;
 const BATCHING_KEYS = ['maxBatchSize', 'maxDelayMs', 'maxQueue'] as const;
 const WINDOW = 1024; // calls kept for latency percentiles
@@ -100,6 +100,7 @@ export class Model {
     const o = optionsObject('options', options, LOAD_KEYS);
     const device = o.device === undefined ? 'auto' : o.device;
     if (typeof device !== 'string' || !DEVICE.test(device)) throw invalid('options.device', "'auto', 'cpu', 'cuda' or 'cuda:N'", device);
+    const backend = o.backend === undefined ? 'auto' : oneOf('options.backend', o.backend, ['auto', 'torch', 'tensorrt'] as const);
     const threads = o.threads === undefined ? 0 : integer('options.threads', o.threads, 1, 1024);
     const preprocessThreads = o.preprocessThreads === undefined ? 0 : integer('options.preprocessThreads', o.preprocessThreads, 1, 1024);
     const optimize = o.optimize === undefined ? true : boolean('options.optimize', o.optimize);
@@ -117,7 +118,7 @@ export class Model {
 
     const file = resolveModelFile(modelPath);
     const { binding } = native();
-    const nativeModel = await call(() => binding.loadModel(file, { device, threads, optimize, precision, cudaGraphs, channelsLast }));
+    const nativeModel = await call(() => binding.loadModel(file, { backend, device, threads, optimize, precision, cudaGraphs, channelsLast }));
     try {
       if (decode === 'gpu' && !nativeModel.gpuDecode) {
         throw new UnsupportedError(

@@ -56,10 +56,17 @@ export interface ModelMetadata {
 }
 
 /** Where the metadata of a loaded model came from. */
-export type MetadataSource = 'torchscript' | 'sidecar' | 'roboflow' | 'options';
+export type MetadataSource = 'torchscript' | 'onnx' | 'sidecar' | 'roboflow' | 'options';
 
 /** Options of {@link loadModel}. */
 export interface LoadOptions {
+  /**
+   * `'torch'`: libtorch (TorchScript files). `'tensorrt'`: TensorRT 10 on CUDA (ONNX models, built into
+   * an engine cached beside them, or serialized `.engine` / `.plan` files). `'auto'` (default): TensorRT
+   * for ONNX / engine files, libtorch otherwise. Without TensorRT, `'tensorrt'` rejects with
+   * UnsupportedError saying how to install it.
+   */
+  backend?: 'auto' | 'torch' | 'tensorrt';
   /** Default `'auto'`. */
   device?: Device;
   /** Dynamic batching of concurrent calls, or `false` to run every call as its own batch. Default: on. */
@@ -271,8 +278,15 @@ export interface BuildInfo {
   nvjpeg: boolean;
   /** libtorch sees a usable CUDA GPU now. */
   cudaAvailable: boolean;
-  /** TensorRT backend compiled in. */
+  /** The TensorRT backend was compiled in (it also needs TensorRT 10's libraries at run time). */
   tensorrt: boolean;
+  /** libnvinfer.so.10 and libnvonnxparser.so.10 were found (dlopen) and are TensorRT 10. */
+  tensorrtAvailable: boolean;
+  /** Version of the TensorRT found, e.g. "10.16.0"; null when none. */
+  tensorrtVersion: string | null;
+  /** Why TensorRT is not available, and how to install it. */
+  tensorrtError?: string;
+  /** Backends compiled in: 'torch', and 'tensorrt' when built with TensorRT's headers. */
   backends: string[];
   /** Path of the loaded `.node` file. */
   binary: string;

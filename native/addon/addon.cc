@@ -6,6 +6,8 @@
 
 #include "../core/batcher.h"
 #include "../core/executor.h"
+#include "../core/loader.h"
+#include "../core/tensorrt/library.h"
 #include "../core/torch_backend.h"
 #include "errors.h"
 #include "native_model.h"
@@ -25,6 +27,7 @@ edge::BackendOptions readLoadOptions(Napi::Env env, Napi::Value value) {
   if (!value.IsObject()) throwError(env, "ERR_INVALID_ARGUMENT", "Expected an object for options");
   Napi::Object obj = value.As<Napi::Object>();
   if (obj.Has("device") && obj.Get("device").IsString()) options.device = obj.Get("device").As<Napi::String>();
+  if (obj.Has("backend") && obj.Get("backend").IsString()) options.backend = obj.Get("backend").As<Napi::String>();
   if (obj.Has("threads") && obj.Get("threads").IsNumber()) options.threads = obj.Get("threads").As<Napi::Number>();
   if (obj.Has("optimize") && obj.Get("optimize").IsBoolean()) options.optimize = obj.Get("optimize").As<Napi::Boolean>();
   if (obj.Has("precision") && obj.Get("precision").IsString()) {
@@ -48,7 +51,7 @@ Napi::Value loadModel(const Napi::CallbackInfo& info) {
   auto loaded = std::make_shared<edge::LoadedModel>();
   return PromiseWorker::start(
       // on the torch thread (see executor.h): libtorch's CPU work of a process stays on one thread
-      env, [path, options, loaded] { *loaded = edge::torchThread().call([&] { return edge::loadTorchModel(path, options); }); },
+      env, [path, options, loaded] { *loaded = edge::torchThread().call([&] { return edge::loadModel(path, options); }); },
       [loaded](Napi::Env env) -> Napi::Value {
         Napi::Object object = env.GetInstanceData<AddonData>()->modelConstructor.New({});
         NativeModel::Unwrap(object)->attach(std::make_shared<edge::Classifier>(std::move(loaded->backend)),
@@ -65,9 +68,14 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   out.Set("cuda", edge::cudaBuilt());
   out.Set("nvjpeg", edge::nvjpegBuilt());
   out.Set("cudaAvailable", edge::torchCudaAvailable());
-  out.Set("tensorrt", false);
-  Napi::Array backends = Napi::Array::New(env, 1);
+  const edge::TensorRtLibrary& trt = edge::tensorRt();
+  out.Set("tensorrt", edge::tensorRtBuilt());
+  out.Set("tensorrtAvailable", trt.available);
+  out.Set("tensorrtVersion", trt.available ? Napi::Value(Napi::String::New(env, edge::tensorRtVersionString(trt.version))) : env.Null());
+  if (!trt.available) out.Set("tensorrtError", trt.error);
+  Napi::Array backends = Napi::Array::New(env);
   backends.Set(0u, "torch");
+  if (edge::tensorRtBuilt()) backends.Set(1u, "tensorrt");
   out.Set("backends", backends);
   return out;
 }

@@ -22,6 +22,7 @@ using InputWriter = std::function<void(float* input)>;
 enum class Precision { FP32, FP16 };
 
 struct BackendOptions {
+  std::string backend = "auto";  // "auto", "torch" or "tensorrt" (see loader.h)
   std::string device = "cpu";  // "cpu", "cuda", "cuda:N" or "auto"
   int threads = 0;             // intra-op threads for CPU inference, 0 = backend default
   bool optimize = true;        // apply the backend's inference optimisations (freezing, fusion)

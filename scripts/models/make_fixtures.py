@@ -132,6 +132,20 @@ def make_onnx(out, name):
         torch.onnx.export(model, (x,), os.path.join(out, f"{name}.onnx"), dynamo=False, opset_version=17,
                           input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    embed_metadata(os.path.join(out, f"{name}.onnx"), {"name": name, "description": f"{name}, seeded random weights (test fixture)", **meta})
+
+
+def embed_metadata(path, meta):
+    """The model's metadata as ONNX metadata_props["metadata.json"] (read by edge-classify's TensorRT path)."""
+    import onnx
+    model = onnx.load(path)
+    for entry in list(model.metadata_props):
+        if entry.key == "metadata.json":
+            model.metadata_props.remove(entry)
+    entry = model.metadata_props.add()
+    entry.key = "metadata.json"
+    entry.value = json.dumps(meta)
+    onnx.save(model, path)
 
 
 def tiny(num_classes, seed, meta, softmax=False):

@@ -1,0 +1,92 @@
+// The TensorRT backend where TensorRT is not installed (issue 6), for real: libnvinfer.so.10 is
+// looked for with dlopen at run time, and every way of asking for TensorRT without it gets a typed
+// error that says how to install it. Stand-in libraries (built here with the C compiler) exercise
+// the loader's checks: a TensorRT 9 is refused; a TensorRT 10 is found and reported. ONNX metadata.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildInfo, loadModel, ModelLoadError, UnsupportedError } from '../lib/index.mjs';
+import { digitsModel, fixtureModel, python, root, scratch } from './helpers';
+
+const info = buildInfo();
+const installed = info.tensorrtAvailable;
+
+/** A folder holding stand-ins for libnvinfer.so.10 and libnvonnxparser.so.10 reporting `version`. */
+function fakeTensorRt(version: number): string {
+  const dir = path.join(scratch, `trt-${version}`);
+  mkdirSync(dir, { recursive: true });
+  const source = path.join(dir, 'fake.c');
+  writeFileSync(source, `
+    #include <stdint.h>
+    int32_t getInferLibVersion(void) { return ${version}; }
+    void* createInferBuilder_INTERNAL(void* logger, int32_t v) { return 0; }
+    void* createInferRuntime_INTERNAL(void* logger, int32_t v) { return 0; }
+    void* createNvOnnxParser_INTERNAL(void* network, void* logger, int32_t v) { return 0; }`);
+  for (const lib of ['libnvinfer.so.10', 'libnvonnxparser.so.10']) execFileSync('cc', ['-shared', '-fPIC', '-o', path.join(dir, lib), source]);
+  return dir;
+}
+
+/** buildInfo() and a TensorRT load in a fresh process (the libraries are looked for once per process). */
+function probe(libDir: string) {
+  const script = `
+    const { buildInfo, loadModel } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'index.js'))});
+    loadModel(${JSON.stringify(fixtureModel('resnet18.onnx'))}).then(
+      () => console.log(JSON.stringify({ info: buildInfo(), loaded: true })),
+      (e) => console.log(JSON.stringify({ info: buildInfo(), error: e.name, message: e.message })));`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, EDGE_TENSORRT_LIB_DIR: libDir } });
+  return JSON.parse(r.stdout);
+}
+
+describe('TensorRT, not installed here', { skip: installed && 'TensorRT is installed on this machine' }, () => {
+  it('buildInfo() says TensorRT is absent and how to install it', () => {
+    expect(info.tensorrtAvailable).toBe(false);
+    expect(info.tensorrtVersion).toBeNull();
+    expect(info.tensorrtError).toMatch(/TensorRT 10 was not found: libnvinfer\.so\.10/);
+    expect(info.tensorrtError).toMatch(/Install TensorRT 10/);
+    expect(info.backends).toContain('torch');
+  });
+
+  it("backend 'tensorrt', or 'auto' with an ONNX model, rejects with UnsupportedError saying how to install it", async () => {
+    for (const [file, options] of [[fixtureModel('resnet18.onnx'), {}], [fixtureModel('resnet18.onnx'), { backend: 'tensorrt' }], [digitsModel, { backend: 'tensorrt' }]] as const) {
+      const error = await loadModel(file, options).catch((e: unknown) => e);
+      expect(error, file).toBeInstanceOf(UnsupportedError);
+      expect((error as Error).message).toMatch(/libnvinfer\.so\.10/);
+      expect((error as Error).message).toMatch(/Install TensorRT 10|backend: 'torch'/);
+    }
+  });
+
+  it("an ONNX model on backend 'torch' is a ModelLoadError that names the right backend", async () => {
+    await expect(loadModel(fixtureModel('resnet18.onnx'), { backend: 'torch' })).rejects.toThrow(ModelLoadError);
+    await expect(loadModel(fixtureModel('resnet18.onnx'), { backend: 'torch' })).rejects.toThrow(/backend 'tensorrt'/);
+    await expect(loadModel(digitsModel, { backend: 'tensorflow' as never })).rejects.toThrow(/options\.backend/);
+  });
+
+  it('the loader refuses a TensorRT that is not version 10, and reports one that is', () => {
+    const old = probe(fakeTensorRt(90000));
+    expect(old.info.tensorrtAvailable).toBe(false);
+    expect(old.info.tensorrtError).toMatch(/TensorRT 9\.0\.0 was found, but this build needs TensorRT 10/);
+    expect(old.error).toBe('UnsupportedError');
+    const ten = probe(fakeTensorRt(101600));
+    expect(ten.info.tensorrtAvailable).toBe(true);
+    expect(ten.info.tensorrtVersion).toBe('10.16.0');
+    expect(ten.error).toBe('UnsupportedError');
+    expect(ten.message).toMatch(info.tensorrt ? /./ : /TensorRT 10\.16\.0 is installed, but.*lacks the TensorRT backend/);
+  });
+});
+
+describe('ONNX models and their metadata', () => {
+  it('the export script writes ONNX with the metadata that edge-classify reads back', async () => {
+    const out = path.join(scratch, 'digits.onnx');
+    execFileSync(python(), [path.join(root, 'scripts', 'models', 'export_onnx.py'), digitsModel, out], { encoding: 'utf8' });
+    const { onnxMetadataFile } = await import('../lib/onnx');
+    const meta = JSON.parse(onnxMetadataFile(out).get('metadata.json')!);
+    const original = (await loadModel(digitsModel)).info.metadata;
+    expect(meta.class_names).toEqual(original.class_names);
+    expect(meta.input).toEqual(original.input);
+    // read independently by the onnx package
+    const props = JSON.parse(execFileSync(python(), ['-c', `import onnx, json, sys; m = onnx.load(sys.argv[1]); print(json.dumps({p.key: p.value for p in m.metadata_props}))`, out], { encoding: 'utf8' }));
+    expect(JSON.parse(props['metadata.json'])).toEqual(meta);
+    expect(onnxMetadataFile(fixtureModel('resnet18.onnx')).has('metadata.json')).toBe(true);
+  });
+});
