@@ -92,7 +92,7 @@ export interface NativeModel {
   dispose(): void;
   /** The TorchScript extra file `metadata.json`, or null. */
   readonly metadata: string | null;
-  readonly backend: 'torch';
+  readonly backend: 'torch' | 'tensorrt';
   readonly device: string;
   /** The backend decodes JPEGs on the GPU. */
   readonly gpuDecode: boolean;
@@ -102,7 +102,7 @@ export interface NativeBinding {
   /** [async] Loads a TorchScript file; rejects with ERR_MODEL_LOAD / ERR_UNSUPPORTED. */
   loadModel(
     file: string,
-    options: { backend: 'auto' | 'torch' | 'tensorrt'; device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16'; cudaGraphs: boolean; channelsLast: boolean },
+    options: { backend: 'auto' | 'torch' | 'tensorrt'; maxBatchSize: number; workspaceMb: number; device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16'; cudaGraphs: boolean; channelsLast: boolean },
   ): Promise<NativeModel>;
   /** [sync] For a process about to exit: finishes running batches, fails queued ones, stops the torch thread. */
   shutdown(): void;

@@ -24,7 +24,7 @@ import type {
 } from './types';
 import { boolean, integer, invalid, isPlainObject, number, oneOf, optionsObject } from './validate';
 
-const LOAD_KEYS = ['backend', 'device', 'batching', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
+const LOAD_KEYS = ['backend', 'workspaceMb', 'device', 'batching', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
 const CLASSIFY_KEYS = ['confidence', 'fullPrecision', 'signal', 'timeoutMs'] as const;
 const BATCHING_KEYS = ['maxBatchSize', 'maxDelayMs', 'maxQueue'] as const;
 const WINDOW = 1024; // calls kept for latency percentiles
@@ -112,13 +112,15 @@ export class Model {
     if (o.batching !== undefined && o.batching !== false && !isPlainObject(o.batching)) {
       throw invalid('options.batching', 'an object { maxBatchSize, maxDelayMs, maxQueue } or false', o.batching);
     }
-    batchingOptions(o.batching ?? {}, false); // validate before the (slow) load
+    // validated before the (slow) load; TensorRT sizes its optimisation profile by maxBatchSize
+    const maxBatchSize = batchingOptions(o.batching ?? {}, backend === 'tensorrt' || device.startsWith('cuda')).maxBatchSize;
+    const workspaceMb = o.workspaceMb === undefined ? 1024 : integer('options.workspaceMb', o.workspaceMb, 16, 1 << 20);
     const limit = o.limitInputPixels;
     const pixelLimit = limit === undefined ? DEFAULT_PIXEL_LIMIT : limit === false ? 0 : integer('options.limitInputPixels', limit, 1, Number.MAX_SAFE_INTEGER);
 
     const file = resolveModelFile(modelPath);
     const { binding } = native();
-    const nativeModel = await call(() => binding.loadModel(file, { backend, device, threads, optimize, precision, cudaGraphs, channelsLast }));
+    const nativeModel = await call(() => binding.loadModel(file, { backend, maxBatchSize, workspaceMb, device, threads, optimize, precision, cudaGraphs, channelsLast }));
     try {
       if (decode === 'gpu' && !nativeModel.gpuDecode) {
         throw new UnsupportedError(

@@ -67,6 +67,8 @@ export interface LoadOptions {
    * UnsupportedError saying how to install it.
    */
   backend?: 'auto' | 'torch' | 'tensorrt';
+  /** TensorRT: the engine builder's workspace limit in MiB. Default 1024. */
+  workspaceMb?: number;
   /** Default `'auto'`. */
   device?: Device;
   /** Dynamic batching of concurrent calls, or `false` to run every call as its own batch. Default: on. */
@@ -225,7 +227,7 @@ export interface WorkflowBlockOutput {
 export interface ModelInfo {
   /** The model file that was loaded. */
   path: string;
-  backend: 'torch';
+  backend: 'torch' | 'tensorrt';
   /** The device the model runs on, e.g. `'cpu'` or `'cuda:0'`. */
   device: string;
   metadata: ModelMetadata;

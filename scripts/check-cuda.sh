@@ -36,7 +36,22 @@ if [ -n "$torch_dir" ] && [ -d "$torch_dir/include/c10/cuda" ] && [ -f "$cuda_in
       -isystem "$torch_dir/include/torch/csrc/api/include" -isystem "$cuda_include" -Inative/core "$cc"
     echo "check-cuda: $cc compiles against torch $("$PY" -c 'import torch; print(torch.__version__)') headers"
   done
+  # and the GPU input path with nvJPEG compiled in (its header is not needed for that file)
+  g++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -DEDGE_WITH_CUDA -DEDGE_WITH_NVJPEG -isystem "$cuda_include" -Inative/core native/core/cuda/gpu_input.cc
+  echo "check-cuda: native/core/cuda/gpu_input.cc compiles with nvJPEG enabled"
 else
   echo "check-cuda: no torch with c10/cuda headers or no CUDA runtime headers: libtorch CUDA backend not checked"
+fi
+
+# The TensorRT backend, against TensorRT 10's public headers when EDGE_TENSORRT_INCLUDE names them
+# (e.g. NVIDIA/TensorRT's include/ folder; they are not part of this repository).
+if [ -n "${EDGE_TENSORRT_INCLUDE:-}" ]; then
+  for cc in native/core/tensorrt/trt_backend.cc native/core/loader.cc; do
+    g++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -DEDGE_WITH_CUDA -DEDGE_WITH_TENSORRT -isystem "$EDGE_TENSORRT_INCLUDE" \
+      -isystem "$cuda_include" ${torch_dir:+-isystem "$torch_dir/include" -isystem "$torch_dir/include/torch/csrc/api/include"} -Inative/core "$cc"
+    echo "check-cuda: $cc compiles against the TensorRT headers in $EDGE_TENSORRT_INCLUDE"
+  done
+else
+  echo "check-cuda: EDGE_TENSORRT_INCLUDE not set: TensorRT backend not checked"
 fi
 

@@ -28,6 +28,10 @@ edge::BackendOptions readLoadOptions(Napi::Env env, Napi::Value value) {
   Napi::Object obj = value.As<Napi::Object>();
   if (obj.Has("device") && obj.Get("device").IsString()) options.device = obj.Get("device").As<Napi::String>();
   if (obj.Has("backend") && obj.Get("backend").IsString()) options.backend = obj.Get("backend").As<Napi::String>();
+  if (obj.Has("maxBatchSize") && obj.Get("maxBatchSize").IsNumber()) options.maxBatchSize = obj.Get("maxBatchSize").As<Napi::Number>();
+  if (obj.Has("workspaceMb") && obj.Get("workspaceMb").IsNumber()) {
+    options.workspaceBytes = static_cast<size_t>(obj.Get("workspaceMb").As<Napi::Number>().DoubleValue() * 1048576.0);
+  }
   if (obj.Has("threads") && obj.Get("threads").IsNumber()) options.threads = obj.Get("threads").As<Napi::Number>();
   if (obj.Has("optimize") && obj.Get("optimize").IsBoolean()) options.optimize = obj.Get("optimize").As<Napi::Boolean>();
   if (obj.Has("precision") && obj.Get("precision").IsString()) {

@@ -29,6 +29,8 @@ struct BackendOptions {
   Precision precision = Precision::FP32;  // CUDA only
   bool cudaGraphs = true;                 // CUDA only: capture one graph per batch size and replay it
   bool channelsLast = false;              // CUDA only: NHWC input and 4-D weights (tensor-core friendly)
+  int maxBatchSize = 64;                  // TensorRT: the optimisation profile's largest batch
+  size_t workspaceBytes = size_t(1) << 30;  // TensorRT: builder workspace limit
 };
 
 struct Outputs {

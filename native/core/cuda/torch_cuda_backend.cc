@@ -11,15 +11,11 @@
 #include <map>
 #include <mutex>
 
-#include "../parallel.h"
 #include "../stopwatch.h"
 #include "../torch_common.h"
 #include "cuda_check.h"
 #include "pinned_buffer.h"
-#include "preprocess_kernel.h"
-#ifdef EDGE_WITH_NVJPEG
-#include "jpeg_decoder.h"
-#endif
+#include "gpu_input.h"
 
 namespace edge {
 
@@ -64,7 +60,7 @@ class TorchCudaBackend final : public Backend {
     const int n = static_cast<int>(images.size());
     return guarded(n, spec.height, spec.width, [&] {
       torch::Tensor input = inputTensor(n, spec.height, spec.width);
-      const double prepareMs = preprocessInto(images, spec, input);
+      const double prepareMs = input_.frames(images, spec, target(input));
       Outputs outputs = forward(n, input);
       outputs.prepareMs = prepareMs;
       return outputs;
@@ -76,7 +72,7 @@ class TorchCudaBackend final : public Backend {
     std::vector<float> result;
     guarded(n, spec.height, spec.width, [&] {
       torch::Tensor input = emptyInput(n, spec.height, spec.width);
-      preprocessInto(images, spec, input);
+      input_.frames(images, spec, target(input));
       torch::Tensor host = input.to(torch::kCPU, torch::kFloat32).contiguous();
       result.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
       return Outputs{};
@@ -91,7 +87,7 @@ class TorchCudaBackend final : public Backend {
     return guarded(n, spec.height, spec.width, [&] {
       torch::Tensor input = inputTensor(n, spec.height, spec.width);
       const Stopwatch prepare;
-      *sizes = decodeInto(images, spec, maxPixels, input);
+      *sizes = input_.jpegs(images, spec, maxPixels, target(input));
       const double prepareMs = prepare.ms();
       Outputs outputs = forward(n, input);
       outputs.prepareMs = prepareMs;
@@ -105,7 +101,7 @@ class TorchCudaBackend final : public Backend {
     std::vector<float> result;
     guarded(n, spec.height, spec.width, [&] {
       torch::Tensor input = emptyInput(n, spec.height, spec.width);
-      decodeInto(images, spec, maxPixels, input);
+      input_.jpegs(images, spec, maxPixels, target(input));
       torch::Tensor host = input.to(torch::kCPU, torch::kFloat32).contiguous();
       result.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
       return Outputs{};
@@ -140,10 +136,15 @@ class TorchCudaBackend final : public Backend {
                         dtypeOptions().memory_format(channelsLast_ ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
   }
 
-  GpuSpec kernelSpec(const PreprocessSpec& spec) const {
-    GpuSpec g = ::edge::gpuSpec(spec);
-    g.nhwc = channelsLast_;
-    return g;
+  // Where the preprocessing writes: `input`'s memory, in the model's precision and layout, on our stream.
+  GpuTarget target(const torch::Tensor& input) const {
+    GpuTarget t;
+    t.out = input.data_ptr();
+    t.half = half_;
+    t.nhwc = channelsLast_;
+    t.device = device_.index();
+    t.stream = stream_.stream();
+    return t;
   }
 
   // Runs `body` under the model's lock, device and stream; maps failures to typed errors.
@@ -168,92 +169,9 @@ class TorchCudaBackend final : public Backend {
   // After an out-of-memory failure: drop the captured graphs and the allocator's cache so that smaller batches fit.
   void releaseCachedMemory() {
     graphsByBatch_.clear();
-    devicePixels_ = torch::Tensor();
+    input_.release();
     cudaGetLastError();
     c10::cuda::CUDACachingAllocator::emptyCache();
-  }
-
-  // Device scratch of at least `bytes`, reused between calls (our stream orders its uses).
-  uint8_t* deviceScratch(uint64_t bytes) {
-    if (!devicePixels_.defined() || static_cast<uint64_t>(devicePixels_.numel()) < bytes) {
-      devicePixels_ = torch::Tensor();
-      devicePixels_ = torch::empty({static_cast<int64_t>(bytes)}, torch::TensorOptions().device(device_).dtype(torch::kUInt8));
-    }
-    return devicePixels_.data_ptr<uint8_t>();
-  }
-
-#ifdef EDGE_WITH_NVJPEG
-  // nvJPEG decodes every image into device scratch, then the kernel writes `input`.
-  std::vector<std::pair<int, int>> decodeInto(const std::vector<EncodedView>& images, const PreprocessSpec& spec,
-                                              uint64_t maxPixels, torch::Tensor& input) {
-    if (!jpeg_) jpeg_ = std::make_unique<JpegDecoder>();
-    const std::vector<std::pair<int, int>> sizes = jpeg_->sizes(images, maxPixels);
-    std::vector<ImageView> views(images.size());
-    for (size_t i = 0; i < images.size(); ++i) {
-      views[i].width = sizes[i].first;
-      views[i].height = sizes[i].second;
-      views[i].format = PixelFormat::RGB;
-    }
-    uint64_t pixelBytes = 0;
-    const std::vector<GpuImage> plans = planGpuBatch(views, spec, &pixelBytes);
-    std::vector<uint64_t> offsets(plans.size());
-    for (size_t i = 0; i < plans.size(); ++i) offsets[i] = plans[i].offset;
-    const size_t planBytes = plans.size() * sizeof(GpuImage);
-    uint8_t* device = deviceScratch(pixelBytes + planBytes);
-    staging_.reserve(planBytes);
-    std::memcpy(staging_.data(), plans.data(), planBytes);
-    EDGE_CUDA_CHECK(cudaMemcpyAsync(device + pixelBytes, staging_.data(), planBytes, cudaMemcpyHostToDevice, stream_.stream()));
-    jpeg_->decode(images, sizes, device, offsets, stream_.stream());
-    launchPreprocess(device, reinterpret_cast<const GpuImage*>(device + pixelBytes), static_cast<int>(images.size()),
-                     kernelSpec(spec), input.data_ptr(), half_, stream_.stream());
-    return sizes;
-  }
-#endif
-
-  // Copies the pixels into pinned staging once, sends them to the GPU and runs the kernel into `input`.
-  // Returns the host time spent staging. Several threads copy contiguous runs of images (one thread
-  // moves well under what PCIe takes); each sends every ~4 MiB it has staged at once, so that the
-  // transfer of one piece overlaps the copying of the next.
-  double preprocessInto(const std::vector<ImageView>& images, const PreprocessSpec& spec, torch::Tensor& input) {
-    const Stopwatch prepare;
-    uint64_t pixelBytes = 0;
-    const std::vector<GpuImage> plans = planGpuBatch(images, spec, &pixelBytes);
-    const size_t planBytes = plans.size() * sizeof(GpuImage);
-    uint8_t* device = deviceScratch(pixelBytes + planBytes);
-    staging_.reserve(pixelBytes + planBytes);
-    const size_t n = images.size();
-    const size_t workers = std::min<size_t>({8, n, 1 + pixelBytes / (2u << 20)});
-    constexpr uint64_t kPiece = 4u << 20;
-    cudaStream_t stream = stream_.stream();
-    const int deviceIndex = device_.index();
-    std::vector<cudaError_t> status(workers, cudaSuccess);
-    parallelFor(workers, static_cast<int>(workers), [&](size_t t) {
-      cudaError_t& error = status[t];
-      error = cudaSetDevice(deviceIndex);  // worker threads start on device 0
-      const size_t first = n * t / workers;
-      const size_t last = n * (t + 1) / workers;
-      size_t pieceStart = first;
-      auto send = [&](size_t end) {  // images [pieceStart, end) are staged: transfer them
-        const uint64_t from = plans[pieceStart].offset;
-        const uint64_t to = plans[end - 1].offset + images[end - 1].byteSize();
-        if (error == cudaSuccess) {
-          error = cudaMemcpyAsync(device + from, staging_.data() + from, to - from, cudaMemcpyHostToDevice, stream);
-        }
-        pieceStart = end;
-      };
-      for (size_t i = first; i < last; ++i) {
-        std::memcpy(staging_.data() + plans[i].offset, images[i].data, images[i].byteSize());
-        if (plans[i].offset + images[i].byteSize() - plans[pieceStart].offset >= kPiece) send(i + 1);
-      }
-      if (pieceStart < last) send(last);
-    });
-    for (cudaError_t error : status) EDGE_CUDA_CHECK(error);
-    std::memcpy(staging_.data() + pixelBytes, plans.data(), planBytes);
-    EDGE_CUDA_CHECK(cudaMemcpyAsync(device + pixelBytes, staging_.data() + pixelBytes, planBytes, cudaMemcpyHostToDevice, stream));
-    const double prepareMs = prepare.ms();
-    launchPreprocess(device, reinterpret_cast<const GpuImage*>(device + pixelBytes), static_cast<int>(n), kernelSpec(spec),
-                     input.data_ptr(), half_, stream);
-    return prepareMs;
   }
 
   // The tensor to write a batch of n into: a captured graph's static input, or a fresh one.
@@ -324,13 +242,9 @@ class TorchCudaBackend final : public Backend {
   bool graphs_;
   c10::cuda::CUDAStream stream_;
   std::mutex mutex_;
-  PinnedBuffer staging_;    // uint8 pixels + per-image plans
+  GpuInput input_;          // frames / JPEGs -> the input tensor
   PinnedBuffer hostInput_;  // float input for run()
-  torch::Tensor devicePixels_;
   std::map<int, CapturedGraph> graphsByBatch_;
-#ifdef EDGE_WITH_NVJPEG
-  std::unique_ptr<JpegDecoder> jpeg_;  // created on first use
-#endif
 };
 
 }  // namespace

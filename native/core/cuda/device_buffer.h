@@ -1,0 +1,42 @@
+// RAII device memory (cudaMalloc), grown on demand; contents are not kept on growth.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <memory>
+
+#include "cuda_check.h"
+
+namespace edge {
+
+class DeviceBuffer {
+ public:
+  // At least `bytes`, on the current device.
+  void* reserve(size_t bytes) {
+    if (bytes > capacity_) {
+      data_.reset();
+      capacity_ = 0;
+      void* p = nullptr;
+      EDGE_CUDA_CHECK(cudaMalloc(&p, bytes));
+      data_.reset(p);
+      capacity_ = bytes;
+    }
+    return data_.get();
+  }
+  void release() {
+    data_.reset();
+    capacity_ = 0;
+  }
+  void* data() const { return data_.get(); }
+  size_t capacity() const { return capacity_; }
+
+ private:
+  struct Free {
+    void operator()(void* p) const noexcept { cudaFree(p); }
+  };
+  std::unique_ptr<void, Free> data_;
+  size_t capacity_ = 0;
+};
+
+}  // namespace edge

@@ -1,0 +1,356 @@
+#include "trt_backend.h"
+
+#include <NvInfer.h>
+#include <NvOnnxParser.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <type_traits>
+
+#include "../cuda/cuda_check.h"
+#include "../cuda/device_buffer.h"
+#include "../cuda/gpu_input.h"
+#include "../cuda/pinned_buffer.h"
+#include "../error.h"
+#include "../stopwatch.h"
+#include "library.h"
+
+namespace edge {
+
+namespace {
+
+using nvinfer1::ILogger;
+
+// Keeps TensorRT's last error for our messages; warnings and errors also go to stderr.
+class Logger final : public ILogger {
+ public:
+  void log(Severity severity, nvinfer1::AsciiChar const* msg) noexcept override {
+    if (severity > Severity::kWARNING) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (severity <= Severity::kERROR) last_ = msg;
+    std::fprintf(stderr, "edge-classify: TensorRT: %s\n", msg);
+  }
+  std::string last() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string last_;
+};
+
+// Engine builds take minutes: each top-level phase and its steps are reported on stderr.
+class Progress final : public nvinfer1::IProgressMonitor {
+ public:
+  void phaseStart(char const* phase, char const* parent, int32_t steps) noexcept override {
+    if (!parent) std::fprintf(stderr, "edge-classify: TensorRT build: %s (%d steps)\n", phase, steps);
+  }
+  bool stepComplete(char const*, int32_t) noexcept override { return true; }
+  void phaseFinish(char const* phase) noexcept override { std::fprintf(stderr, "edge-classify: TensorRT build: %s done\n", phase); }
+};
+
+template <typename T>
+std::unique_ptr<T> own(void* p) {
+  return std::unique_ptr<T>(static_cast<T*>(p));
+}
+
+int deviceIndex(const std::string& device) {
+  if (device == "auto" || device == "cuda") return 0;
+  if (device.rfind("cuda:", 0) == 0) return std::stoi(device.substr(5));
+  throw Error(ErrorCode::InvalidArgument, "the TensorRT backend runs on CUDA: use device 'cuda', 'cuda:N' or 'auto', not '" +
+                                              device + "'");
+}
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::vector<char> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::ModelLoad, "cannot read " + path);
+  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// <model>.<gpu>-sm<cc>-trt<version>-<precision>-b<max>.engine
+std::string cachePath(const std::string& onnx, int device, const BackendOptions& options, int32_t version) {
+  cudaDeviceProp prop{};
+  EDGE_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  std::string gpu = prop.name;
+  for (char& c : gpu) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
+  }
+  std::ostringstream name;
+  name << onnx.substr(0, onnx.size() - 5) << '.' << gpu << "-sm" << prop.major << prop.minor << "-trt" << tensorRtVersionString(version)
+       << '-' << (options.precision == Precision::FP16 ? "fp16" : "fp32") << "-b" << options.maxBatchSize << ".engine";
+  return name.str();
+}
+
+std::vector<char> buildEngine(const std::string& onnx, const BackendOptions& options, Logger& logger) {
+  const TensorRtLibrary& trt = tensorRt();
+  auto builder = own<nvinfer1::IBuilder>(trt.createBuilder(&logger, NV_TENSORRT_VERSION));
+  if (!builder) throw Error(ErrorCode::ModelLoad, "TensorRT could not create a builder: " + logger.last());
+  auto network = std::unique_ptr<nvinfer1::INetworkDefinition>(builder->createNetworkV2(0));
+  auto parser = own<nvonnxparser::IParser>(trt.createOnnxParser(network.get(), &logger, NV_ONNX_PARSER_VERSION));
+  if (!network || !parser) throw Error(ErrorCode::ModelLoad, "TensorRT could not create a network: " + logger.last());
+  if (!parser->parseFromFile(onnx.c_str(), static_cast<int>(ILogger::Severity::kWARNING))) {
+    std::string errors;
+    for (int32_t i = 0; i < parser->getNbErrors(); ++i) errors += std::string(i ? "; " : "") + parser->getError(i)->desc();
+    throw Error(ErrorCode::ModelLoad, "TensorRT's ONNX parser rejected " + onnx + ": " + errors);
+  }
+  if (network->getNbInputs() != 1) {
+    throw Error(ErrorCode::ModelMismatch, onnx + " has " + std::to_string(network->getNbInputs()) + " inputs; a classifier has one (N x 3 x H x W)");
+  }
+  nvinfer1::ITensor* input = network->getInput(0);
+  const nvinfer1::Dims dims = input->getDimensions();
+  if (dims.nbDims != 4 || dims.d[1] != 3 || dims.d[2] < 1 || dims.d[3] < 1) {
+    throw Error(ErrorCode::ModelMismatch, onnx + ": the input must be N x 3 x H x W with a fixed H and W");
+  }
+  auto config = std::unique_ptr<nvinfer1::IBuilderConfig>(builder->createBuilderConfig());
+  config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, options.workspaceBytes);
+  // fp32 means fp32: no TF32 tensor-core rounding (TensorRT allows it by default on Ampere and later)
+  config->clearFlag(nvinfer1::BuilderFlag::kTF32);
+  if (options.precision == Precision::FP16) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    config->setFlag(nvinfer1::BuilderFlag::kFP16);  // deprecated in favour of strongly typed networks, still honoured
+#pragma GCC diagnostic pop
+  }
+  nvinfer1::IOptimizationProfile* profile = builder->createOptimizationProfile();
+  const int maxBatch = dims.d[0] > 0 ? dims.d[0] : options.maxBatchSize;
+  const int minBatch = dims.d[0] > 0 ? dims.d[0] : 1;
+  profile->setDimensions(input->getName(), nvinfer1::OptProfileSelector::kMIN, nvinfer1::Dims4{minBatch, 3, dims.d[2], dims.d[3]});
+  profile->setDimensions(input->getName(), nvinfer1::OptProfileSelector::kOPT, nvinfer1::Dims4{maxBatch, 3, dims.d[2], dims.d[3]});
+  profile->setDimensions(input->getName(), nvinfer1::OptProfileSelector::kMAX, nvinfer1::Dims4{maxBatch, 3, dims.d[2], dims.d[3]});
+  config->addOptimizationProfile(profile);
+  Progress progress;
+  config->setProgressMonitor(&progress);
+  auto plan = std::unique_ptr<nvinfer1::IHostMemory>(builder->buildSerializedNetwork(*network, *config));
+  if (!plan) throw Error(ErrorCode::ModelLoad, "TensorRT could not build an engine from " + onnx + ": " + logger.last());
+  const char* bytes = static_cast<const char*>(plan->data());
+  return std::vector<char>(bytes, bytes + plan->size());
+}
+
+class TensorRtBackend final : public Backend {
+ public:
+  TensorRtBackend(const std::vector<char>& plan, int device, const BackendOptions& options) : device_(device) {
+    EDGE_CUDA_CHECK(cudaSetDevice(device_));
+    cudaStream_t stream = nullptr;
+    EDGE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    stream_.reset(stream);
+    runtime_ = own<nvinfer1::IRuntime>(tensorRt().createRuntime(&logger_, NV_TENSORRT_VERSION));
+    if (!runtime_) throw Error(ErrorCode::ModelLoad, "TensorRT could not create a runtime: " + logger_.last());
+    engine_.reset(runtime_->deserializeCudaEngine(plan.data(), plan.size()));
+    if (!engine_) throw Error(ErrorCode::ModelLoad, "TensorRT could not load the engine (built by another TensorRT or for another GPU?): " + logger_.last());
+    for (int32_t i = 0; i < engine_->getNbIOTensors(); ++i) {
+      const char* name = engine_->getIOTensorName(i);
+      if (engine_->getTensorIOMode(name) == nvinfer1::TensorIOMode::kINPUT) {
+        if (!input_.empty()) throw Error(ErrorCode::ModelMismatch, "the engine has more than one input; a classifier has one");
+        input_ = name;
+      } else if (output_.empty()) {
+        output_ = name;
+      }
+    }
+    if (input_.empty() || output_.empty()) throw Error(ErrorCode::ModelMismatch, "the engine needs one input and an output");
+    const nvinfer1::Dims in = engine_->getTensorShape(input_.c_str());
+    if (in.nbDims != 4 || in.d[1] != 3) throw Error(ErrorCode::ModelMismatch, "the engine's input must be N x 3 x H x W");
+    height_ = in.d[2];
+    width_ = in.d[3];
+    maxBatch_ = in.d[0] > 0 ? in.d[0] : engine_->getProfileShape(input_.c_str(), 0, nvinfer1::OptProfileSelector::kMAX).d[0];
+    inputHalf_ = engine_->getTensorDataType(input_.c_str()) == nvinfer1::DataType::kHALF;
+    outputHalf_ = engine_->getTensorDataType(output_.c_str()) == nvinfer1::DataType::kHALF;
+    context_.reset(engine_->createExecutionContext());
+    if (!context_) throw Error(ErrorCode::OutOfMemory, "TensorRT could not create an execution context: " + logger_.last());
+    (void)options;
+  }
+
+  Outputs run(int n, int height, int width, const InputWriter& write) override {
+    return batched(n, height, width, [&](int offset, int count, void* input) {
+      const size_t per = static_cast<size_t>(3) * height * width;
+      hostFloats_.reserve(static_cast<size_t>(n) * per * sizeof(float));
+      float* host = reinterpret_cast<float*>(hostFloats_.data());
+      if (offset == 0) write(host);
+      const float* chunk = host + static_cast<size_t>(offset) * per;
+      const size_t elements = static_cast<size_t>(count) * per;
+      if (inputHalf_) {
+        hostHalves_.reserve(elements * sizeof(__half));
+        auto* halves = reinterpret_cast<__half*>(hostHalves_.data());
+        for (size_t i = 0; i < elements; ++i) halves[i] = __float2half(chunk[i]);
+        EDGE_CUDA_CHECK(cudaMemcpyAsync(input, halves, elements * sizeof(__half), cudaMemcpyHostToDevice, stream_.get()));
+      } else {
+        EDGE_CUDA_CHECK(cudaMemcpyAsync(input, chunk, elements * sizeof(float), cudaMemcpyHostToDevice, stream_.get()));
+      }
+      return 0.0;
+    });
+  }
+
+  Outputs runImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
+    return batched(static_cast<int>(images.size()), spec.height, spec.width, [&](int offset, int count, void* input) {
+      const std::vector<ImageView> chunk(images.begin() + offset, images.begin() + offset + count);
+      return gpuInput_.frames(chunk, spec, target(input, inputHalf_));
+    });
+  }
+
+  std::vector<float> preprocessImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    EDGE_CUDA_CHECK(cudaSetDevice(device_));
+    std::vector<float> result(images.size() * spec.imageSize());
+    DeviceBuffer floats;
+    void* out = floats.reserve(result.size() * sizeof(float));
+    gpuInput_.frames(images, spec, target(out, false));
+    EDGE_CUDA_CHECK(cudaMemcpyAsync(result.data(), out, result.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_.get()));
+    EDGE_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+    return result;
+  }
+
+  Outputs runEncoded(const std::vector<EncodedView>& images, const PreprocessSpec& spec, uint64_t maxPixels,
+                     std::vector<std::pair<int, int>>* sizes) override {
+    sizes->clear();
+    return batched(static_cast<int>(images.size()), spec.height, spec.width, [&](int offset, int count, void* input) {
+      const Stopwatch prepare;
+      const std::vector<EncodedView> chunk(images.begin() + offset, images.begin() + offset + count);
+      const auto decoded = gpuInput_.jpegs(chunk, spec, maxPixels, target(input, inputHalf_));
+      sizes->insert(sizes->end(), decoded.begin(), decoded.end());
+      return prepare.ms();
+    });
+  }
+
+  std::vector<float> preprocessEncoded(const std::vector<EncodedView>& images, const PreprocessSpec& spec,
+                                       uint64_t maxPixels) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    EDGE_CUDA_CHECK(cudaSetDevice(device_));
+    std::vector<float> result(images.size() * spec.imageSize());
+    DeviceBuffer floats;
+    void* out = floats.reserve(result.size() * sizeof(float));
+    gpuInput_.jpegs(images, spec, maxPixels, target(out, false));
+    EDGE_CUDA_CHECK(cudaMemcpyAsync(result.data(), out, result.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_.get()));
+    EDGE_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+    return result;
+  }
+
+#ifdef EDGE_WITH_NVJPEG
+  bool gpuDecode() const override { return true; }
+#endif
+
+  std::optional<std::pair<size_t, size_t>> deviceMemory() const override {
+    size_t free = 0, total = 0;
+    if (cudaSetDevice(device_) != cudaSuccess || cudaMemGetInfo(&free, &total) != cudaSuccess) {
+      cudaGetLastError();
+      return std::nullopt;
+    }
+    return std::make_pair(free, total);
+  }
+
+  std::string name() const override { return "tensorrt"; }
+  std::string device() const override { return "cuda:" + std::to_string(device_); }
+
+ private:
+  GpuTarget target(void* out, bool half) const {
+    GpuTarget t;
+    t.out = out;
+    t.half = half;
+    t.device = device_;
+    t.stream = stream_.get();
+    return t;
+  }
+
+  // Runs n images in chunks of at most the engine's max batch: fill(offset, count, inputBinding) writes
+  // a chunk's input and returns host milliseconds spent preparing it; the scores come back to the host.
+  template <typename Fill>
+  Outputs batched(int n, int height, int width, Fill&& fill) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    EDGE_CUDA_CHECK(cudaSetDevice(device_));
+    if (height != height_ || width != width_) {
+      throw Error(ErrorCode::ModelMismatch, "the engine takes " + std::to_string(width_) + "x" + std::to_string(height_) +
+                                                " inputs but the metadata asks for " + std::to_string(width) + "x" +
+                                                std::to_string(height) + "; fix \"input\" in the model's metadata");
+    }
+    const size_t per = static_cast<size_t>(3) * height * width;
+    void* input = inputBinding_.reserve(static_cast<size_t>(maxBatch_) * per * (inputHalf_ ? 2 : 4));
+    Outputs outputs;
+    outputs.rows = n;
+    for (int offset = 0; offset < n; offset += maxBatch_) {
+      const int count = std::min(maxBatch_, n - offset);
+      outputs.prepareMs += fill(offset, count, input);
+      if (!context_->setInputShape(input_.c_str(), nvinfer1::Dims4{count, 3, height, width})) {
+        throw Error(ErrorCode::Inference, "TensorRT refused a batch of " + std::to_string(count) + ": " + logger_.last());
+      }
+      const nvinfer1::Dims out = context_->getTensorShape(output_.c_str());
+      int64_t cols = 1;
+      for (int32_t d = 1; d < out.nbDims; ++d) cols *= out.d[d];
+      if (outputs.cols == 0) outputs.cols = static_cast<int>(cols);
+      const size_t outBytes = static_cast<size_t>(count) * cols * (outputHalf_ ? 2 : 4);
+      void* output = outputBinding_.reserve(static_cast<size_t>(maxBatch_) * cols * 4);
+      context_->setTensorAddress(input_.c_str(), input);
+      context_->setTensorAddress(output_.c_str(), output);
+      if (!context_->enqueueV3(stream_.get())) throw Error(ErrorCode::Inference, "TensorRT inference failed: " + logger_.last());
+      hostOutput_.reserve(outBytes);
+      EDGE_CUDA_CHECK(cudaMemcpyAsync(hostOutput_.data(), output, outBytes, cudaMemcpyDeviceToHost, stream_.get()));
+      EDGE_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+      for (size_t i = 0; i < static_cast<size_t>(count) * cols; ++i) {
+        outputs.values.push_back(outputHalf_ ? __half2float(reinterpret_cast<const __half*>(hostOutput_.data())[i])
+                                             : reinterpret_cast<const float*>(hostOutput_.data())[i]);
+      }
+    }
+    return outputs;
+  }
+
+  struct DestroyStream {
+    void operator()(cudaStream_t s) const noexcept { cudaStreamDestroy(s); }
+  };
+
+  int device_;
+  Logger logger_;
+  std::unique_ptr<std::remove_pointer_t<cudaStream_t>, DestroyStream> stream_;
+  std::unique_ptr<nvinfer1::IRuntime> runtime_;            // outlives the engine
+  std::unique_ptr<nvinfer1::ICudaEngine> engine_;          // outlives the context
+  std::unique_ptr<nvinfer1::IExecutionContext> context_;
+  std::string input_, output_;
+  int height_ = 0, width_ = 0, maxBatch_ = 1;
+  bool inputHalf_ = false, outputHalf_ = false;
+  std::mutex mutex_;
+  GpuInput gpuInput_;
+  DeviceBuffer inputBinding_, outputBinding_;
+  PinnedBuffer hostFloats_, hostHalves_, hostOutput_;
+};
+
+}  // namespace
+
+LoadedModel loadTensorRtModel(const std::string& path, const BackendOptions& options) {
+  const int device = deviceIndex(options.device);
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || device >= count) {
+    cudaGetLastError();
+    throw Error(ErrorCode::Unsupported, "the TensorRT backend needs a CUDA GPU, and " + options.device + " is not one here");
+  }
+  EDGE_CUDA_CHECK(cudaSetDevice(device));
+  Logger logger;
+  std::vector<char> plan;
+  if (endsWith(path, ".onnx")) {
+    const std::string cache = cachePath(path, device, options, tensorRt().version);
+    std::ifstream cached(cache, std::ios::binary);
+    if (cached) {
+      plan = readFile(cache);
+    } else {
+      plan = buildEngine(path, options, logger);
+      std::ofstream out(cache, std::ios::binary);  // best effort: a read-only folder just means no cache
+      if (out) out.write(plan.data(), static_cast<std::streamsize>(plan.size()));
+    }
+  } else {
+    plan = readFile(path);
+  }
+  LoadedModel loaded;
+  loaded.backend = std::make_unique<TensorRtBackend>(plan, device, options);
+  return loaded;
+}
+
+}  // namespace edge
