@@ -6,7 +6,7 @@
  * Usage: node dist/benchmarks/gpu.js [--quick]   (fixtures from make_fixtures.py --all)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { buildInfo, loadModel } from '../lib/index';
@@ -82,6 +82,24 @@ async function main() {
     const stats = await timeInFlight(() => timed(Array(64).fill(raw)), 2, { minMs, minRuns: 10 });
     push({ case: 'classify raw frames, channels-last, 2 in flight', impl: 'edge-classify', model: name, precision: 'fp16', batch: 64, stats, stages: stages.medians() });
     await nhwc.dispose();
+  }
+  // TensorRT, where it is built and installed: the same cases on the ONNX export of each model
+  if (info.tensorrt && info.tensorrtAvailable) {
+    for (const name of MODELS.filter((m) => existsSync(path.join(fixtures, 'models', `${m}.onnx`)))) {
+      for (const precision of PRECISIONS) {
+        const trt = await loadModel(path.join(fixtures, 'models', `${name}.onnx`), { backend: 'tensorrt', precision, batching: { maxBatchSize: 256 }, metadata: { resize: 'stretch' } });
+        const { run: timed, stages } = stageTimer(trt);
+        for (const n of BATCHES) {
+          let stats = await time(() => timed(Array(n).fill(raw)), { minMs, minRuns: 10 });
+          push({ case: 'classify raw frames', impl: 'edge-classify TensorRT', model: name, precision, batch: n, stats, stages: stages.medians() });
+          stats = await time(() => timed(Array(n).fill(jpeg)), { minMs, minRuns: 5 });
+          push({ case: 'classify JPEG bytes', impl: 'edge-classify TensorRT', model: name, precision, batch: n, stats, stages: stages.medians() });
+        }
+        await trt.dispose();
+      }
+    }
+  } else {
+    console.log(`TensorRT rows skipped: ${info.tensorrt ? info.tensorrtError : 'built without the TensorRT backend'}`);
   }
   console.log('running the PyTorch (Python) peers...');
   const job = {

@@ -6,6 +6,8 @@
 # with a CUDA torch, opencv, scikit-learn, scikit-image (+ torchvision for
 # the Python pipeline peer). Results land in benchmarks/results/gpu.*.
 #   test/gpu/run.sh [build|test|sanitize|bench]...   (default: all four)
+# With TensorRT 10 installed, EDGE_TENSORRT_INCLUDE=<its include dir> builds the TensorRT backend too
+# (CMake reads it); its suite (dist/test/gpu/tensorrt.test.js) and benchmark rows then run as well.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 steps=("$@")
@@ -22,7 +24,7 @@ if has build; then
     -DCMAKE_JS_INC="$napi_inc" -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$PWD/build/Release"
   cmake --build build -j "$(nproc)"
   mkdir -p test/.fixtures
-  $PY scripts/models/make_fixtures.py --out test/.fixtures --all
+  $PY scripts/models/make_fixtures.py --out test/.fixtures --all --onnx
   echo "{\"python\": \"$(command -v $PY)\"}" > test/.fixtures/python.json
   node -e "console.log(require('./dist/lib/index.js').buildInfo())"
 fi
