@@ -34,8 +34,11 @@ const ROBOFLOW_RESIZE: Record<string, Pick<ModelMetadata, 'resize' | 'pad'>> = {
 const WEIGHT_NAMES = ['weights.torchscript', 'weights.pt', 'model.torchscript', 'model.pt', 'weights.onnx', 'model.onnx'];
 const MODEL_EXTENSIONS = ['.torchscript', '.pt', '.onnx', '.engine', '.plan'];
 
-/** A model path may be a folder (e.g. a Roboflow package): pick the model file in it. */
-export function resolveModelFile(modelPath: string): string {
+/**
+ * A model path may be a folder (e.g. a Roboflow package): pick the model file in it — TorchScript
+ * first, or ONNX first when TensorRT is to be preferred.
+ */
+export function resolveModelFile(modelPath: string, preferTensorRt = false): string {
   let stat;
   try {
     stat = statSync(modelPath);
@@ -43,7 +46,8 @@ export function resolveModelFile(modelPath: string): string {
     throw new ModelLoadError(`model file not found: ${modelPath}`);
   }
   if (!stat.isDirectory()) return modelPath;
-  const named = WEIGHT_NAMES.map((n) => path.join(modelPath, n)).find((p) => existsSync(p));
+  const order = preferTensorRt ? [...WEIGHT_NAMES.filter((n) => n.endsWith('.onnx')), ...WEIGHT_NAMES.filter((n) => !n.endsWith('.onnx'))] : WEIGHT_NAMES;
+  const named = order.map((n) => path.join(modelPath, n)).find((p) => existsSync(p));
   const any = readdirSync(modelPath).filter((n) => MODEL_EXTENSIONS.some((ext) => n.endsWith(ext)));
   const file = named ?? (any.length === 1 ? path.join(modelPath, any[0]) : undefined);
   if (!file) {

@@ -118,8 +118,11 @@ export class Model {
     const limit = o.limitInputPixels;
     const pixelLimit = limit === undefined ? DEFAULT_PIXEL_LIMIT : limit === false ? 0 : integer('options.limitInputPixels', limit, 1, Number.MAX_SAFE_INTEGER);
 
-    const file = resolveModelFile(modelPath);
     const { binding } = native();
+    const build = binding.buildInfo();
+    // 'auto' prefers TensorRT on CUDA when the model folder has an ONNX file and TensorRT is here
+    const trtReady = build.tensorrt && build.tensorrtAvailable && build.cudaAvailable && device !== 'cpu';
+    const file = resolveModelFile(modelPath, backend === 'tensorrt' || (backend === 'auto' && trtReady));
     const nativeModel = await call(() => binding.loadModel(file, { backend, maxBatchSize, workspaceMb, device, threads, optimize, precision, cudaGraphs, channelsLast }));
     try {
       if (decode === 'gpu' && !nativeModel.gpuDecode) {

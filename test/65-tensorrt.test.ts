@@ -3,7 +3,7 @@
 // error that says how to install it. Stand-in libraries (built here with the C compiler) exercise
 // the loader's checks: a TensorRT 9 is refused; a TensorRT 10 is found and reported. ONNX metadata.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInfo, loadModel, ModelLoadError, UnsupportedError } from '../lib/index.mjs';
@@ -60,6 +60,18 @@ describe('TensorRT, not installed here', { skip: installed && 'TensorRT is insta
     await expect(loadModel(fixtureModel('resnet18.onnx'), { backend: 'torch' })).rejects.toThrow(ModelLoadError);
     await expect(loadModel(fixtureModel('resnet18.onnx'), { backend: 'torch' })).rejects.toThrow(/backend 'tensorrt'/);
     await expect(loadModel(digitsModel, { backend: 'tensorflow' as never })).rejects.toThrow(/options\.backend/);
+  });
+
+  it("a model folder with TorchScript and ONNX: 'auto' without TensorRT loads the TorchScript, 'tensorrt' the ONNX", async () => {
+    const dir = path.join(scratch, 'both');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(fixtureModel('mobilenet_v3_small.torchscript'), path.join(dir, 'weights.torchscript'));
+    copyFileSync(fixtureModel('mobilenet_v3_small.onnx'), path.join(dir, 'weights.onnx'));
+    const m = await loadModel(dir);
+    expect(m.info.path).toBe(path.join(dir, 'weights.torchscript'));
+    expect(m.info.backend).toBe('torch');
+    await m.dispose();
+    await expect(loadModel(dir, { backend: 'tensorrt' })).rejects.toThrow(/libnvinfer\.so\.10/);
   });
 
   it('the loader refuses a TensorRT that is not version 10, and reports one that is', () => {
