@@ -17,7 +17,7 @@ const log = (m) => console.error(`fixtures: ${m}`);
 
 function hasStack(python) {
   try {
-    execFileSync(python, ['-c', 'import torch, cv2, sklearn, skimage, numpy, requests'], { stdio: 'ignore' });
+    execFileSync(python, ['-c', 'import torch, cv2, sklearn, skimage, numpy, requests, ftfy, regex'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -37,5 +37,19 @@ if (!python) {
 mkdirSync(out, { recursive: true });
 const started = Date.now();
 execFileSync(python, [path.join(root, 'scripts', 'models', 'make_fixtures.py'), '--out', out, '--onnx'], { stdio: 'inherit', cwd: root });
+// open_clip's tokenizer and BPE vocabulary, the reference of the CLIP tokenizer test: taken from the
+// open-clip-torch wheel (not installed: importing open_clip needs torchvision, which fails beside the CPU torch).
+const clipDir = path.join(out, 'clip');
+if (!existsSync(path.join(clipDir, 'tokenizer.py'))) {
+  mkdirSync(clipDir, { recursive: true });
+  execFileSync(python, ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-deps', '-q', '-d', clipDir, 'open-clip-torch'], {
+    stdio: 'inherit',
+    env: { PIP_RETRIES: '0', ...process.env },
+  });
+  execFileSync(python, ['-c', `import glob, zipfile, sys
+z = zipfile.ZipFile(glob.glob(sys.argv[1] + '/open_clip_torch-*.whl')[0])
+for name in ('tokenizer.py', 'bpe_simple_vocab_16e6.txt.gz'):
+    open(sys.argv[1] + '/' + name, 'wb').write(z.read('open_clip/' + name))`, clipDir]);
+}
 writeFileSync(path.join(out, 'python.json'), JSON.stringify({ python }));
 log(`fixtures ready in ${out} (${((Date.now() - started) / 1000).toFixed(1)} s, python: ${python})`);
