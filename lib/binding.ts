@@ -82,6 +82,8 @@ export interface NativeModel {
   queueStats(): NativeQueueStats | null;
   /** [async] Preprocessing alone: n*3*H*W floats. */
   preprocess(frames: NativeFrame[]): Promise<Float32Array>;
+  /** [async] Runs a token model (CLIP's text encoder) on `n` rows of int32 ids; raw outputs. */
+  runTokens(ids: Int32Array, n: number): Promise<NativeScores>;
   /** [async] Runs an NCHW tensor of `n` images. */
   infer(tensor: Float32Array, n: number): Promise<NativeScores>;
   /** [async] GPU decoding + preprocessing alone. */

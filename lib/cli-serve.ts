@@ -1,6 +1,7 @@
 /** edge-classify serve: the HTTP server (lib/server.ts) with its models, keys and limits. */
 import { EXIT, fail, parse } from './cli';
-import { defaultModelPath, loadModel } from './index';
+import type { Clip } from './clip';
+import { defaultModelPath, loadClip, loadModel } from './index';
 import type { Model } from './model';
 import { createServer } from './server';
 import type { Device } from './types';
@@ -8,7 +9,8 @@ import type { Device } from './types';
 const USAGE = `Usage: edge-classify serve [options]
 
 A local drop-in for Roboflow's classification API: POST /<project>/<version> (base64 body or
-?image=<url>), POST /infer/classification (JSON), GET /healthz, GET /metrics.
+?image=<url>), POST /infer/classification (JSON), POST /clip/compare (with --clip), GET /healthz,
+GET /metrics.
 
 Options:
   -m, --model <id=path>      a model as project/version=path (repeatable; default digits/1=<bundled model>)
@@ -20,6 +22,7 @@ Options:
       --max-body-mb <n>      largest request body (default 20)
       --timeout-ms <n>       time allowed per image, queue included (default 30000)
   -d, --device <device>      auto | cpu | cuda | cuda:N (default auto)
+      --clip <dir>           a CLIP package (scripts/models/export_clip.py) for POST /clip/compare
   -h, --help                 show this help
 
 Prints 'listening on http://HOST:PORT' on stdout when ready. SIGTERM/SIGINT: stop accepting, finish
@@ -39,6 +42,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'max-body-mb': { type: 'string' },
     'timeout-ms': { type: 'string' },
     device: { type: 'string', short: 'd' },
+    clip: { type: 'string' },
   }, USAGE, 'serve');
   if (!parsed) return EXIT.usage;
   if (parsed.help) return EXIT.ok;
@@ -78,7 +82,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
       return EXIT.failed;
     }
   }
-  const app = createServer({ models, apiKeys: keys, allowUrlHosts: v['allow-url-host'] as string[] | undefined, maxBodyBytes: Math.round(maxBodyMb * 2 ** 20), requestTimeoutMs: timeoutMs });
+  let clip: Clip | undefined;
+  if (v.clip) {
+    try {
+      clip = await loadClip(v.clip as string, { device: ((v.device as string | undefined) ?? 'auto') as Device });
+    } catch (error) {
+      fail(`serve: --clip: ${(error as Error).message}`);
+      await Promise.all(Object.values(models).map((m) => m.dispose()));
+      return EXIT.failed;
+    }
+  }
+  const app = createServer({ models, clip, apiKeys: keys, allowUrlHosts: v['allow-url-host'] as string[] | undefined, maxBodyBytes: Math.round(maxBodyMb * 2 ** 20), requestTimeoutMs: timeoutMs });
   let address: string;
   try {
     address = await app.listen({ host, port });
@@ -98,5 +112,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   await app.close();
   await Promise.all(Object.values(models).map((m) => m.dispose()));
+  await clip?.dispose();
   return EXIT.ok;
 }

@@ -4,6 +4,8 @@ import cjs from '../dist/lib/index.js';
 export const {
   loadModel,
   Model,
+  loadClip,
+  Clip,
   buildInfo,
   defaultModelPath,
   toWorkflowBlock,

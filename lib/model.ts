@@ -316,13 +316,44 @@ export class Model {
     const timeoutMs = o.timeoutMs === undefined ? undefined : number('options.timeoutMs', o.timeoutMs, 0, 2 ** 31 - 1);
     this.#live();
     const control = new CallControl(o.signal as AbortSignal | undefined, timeoutMs);
-    const call = this.#classify(images, name, start, control, threshold, fullPrecision).finally(() => {
+    return this.#track(this.#classify(images, name, start, control, threshold, fullPrecision), control);
+  }
+
+  /** Counts a call and keeps it in #pending until it settles (dispose() waits for these). */
+  #track<T>(work: Promise<T>, control: CallControl): Promise<T> {
+    const call = work.finally(() => {
       control.dispose();
       this.#pending.delete(call);
     });
     this.#calls++;
     this.#pending.add(call);
     return call;
+  }
+
+  /**
+   * The model's outputs for each image, in output order, after the metadata's activation (none for
+   * `output: 'probabilities'`) — for models whose outputs are not class scores, e.g. image embeddings.
+   * Goes through the batcher like classify(); `signal` and `timeoutMs` as there.
+   */
+  async outputs(images: readonly ImageInput[], options?: Pick<ClassifyOptions, 'signal' | 'timeoutMs'>): Promise<Float64Array[]> {
+    if (!Array.isArray(images) || images.length === 0) throw invalid('images', 'a non-empty array of images', images);
+    const o = optionsObject('options', options, ['signal', 'timeoutMs'] as const);
+    if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalid('options.signal', 'an AbortSignal', o.signal);
+    const timeoutMs = o.timeoutMs === undefined ? undefined : number('options.timeoutMs', o.timeoutMs, 0, 2 ** 31 - 1);
+    this.#live();
+    const control = new CallControl(o.signal as AbortSignal | undefined, timeoutMs);
+    const start = performance.now();
+    return this.#track(
+      (async () => {
+        const sources = await control.race(this.#sources(images, 'images'));
+        const { out } = await this.#infer(sources, control);
+        const slot = this.#succeeded++ % WINDOW;
+        this.#latencies[slot] = performance.now() - start;
+        this.#queued[slot] = out.queuedMs;
+        return rows(out);
+      })(),
+      control,
+    );
   }
 
   async #classify(

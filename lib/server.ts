@@ -3,6 +3,7 @@
  *   POST /:project/:version      base64 image body (form-urlencoded as Roboflow's examples send it, or
  *                                text/plain) or ?image=<url>; ?confidence, ?api_key
  *   POST /infer/classification   JSON { model_id, image: {type, value} | [...], confidence, api_key }
+ *   POST /clip/compare           JSON { subject: {type, value}, prompt: [labels] | label } (CLIP zero-shot)
  *   GET  /healthz, GET /metrics  (Prometheus text)
  * Built on fastify: its body limits, content-type parsing, error handling and graceful close are
  * the parts a hand-written router would have to get right again. Every error is JSON {message}.
@@ -21,6 +22,7 @@ import {
   TimeoutError,
 } from './errors';
 import { Metrics } from './metrics';
+import type { Clip } from './clip';
 import type { Model } from './model';
 import type { ClassificationResult } from './types';
 
@@ -41,6 +43,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Most images in one /infer/classification request. Default 64. */
   maxImagesPerRequest?: number;
+  /** A CLIP package for POST /clip/compare (the route answers 404 without one). */
+  clip?: Clip;
 }
 
 /** An error with its HTTP status. */
@@ -213,6 +217,20 @@ export function createServer(options: ServerOptions): FastifyInstance {
     );
     const results = await Promise.all(bytes.map((b) => classify(model, b, confidence)));
     return many ? results : results[0];
+  });
+
+  app.post('/clip/compare', async (request) => {
+    if (!options.clip) throw new HttpError(404, 'this server has no CLIP model (start it with --clip <package folder>)');
+    const body = request.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'expected a JSON body { subject: {type, value}, prompt: [...] }');
+    if (body.subject_type !== undefined && body.subject_type !== 'image') throw new HttpError(400, "subject_type must be 'image'");
+    if (body.prompt_type !== undefined && body.prompt_type !== 'text') throw new HttpError(400, "prompt_type must be 'text'");
+    const { type, value } = (body.subject ?? {}) as { type?: unknown; value?: unknown };
+    if (typeof value !== 'string') throw new HttpError(400, 'subject.value must be a string');
+    const image = type === 'base64' ? decodeBase64Image(value, 'subject.value') : type === 'url' ? await fetchImage(value) : undefined;
+    if (!image) throw new HttpError(400, "subject.type must be 'base64' or 'url'");
+    const prompts = typeof body.prompt === 'string' ? [body.prompt] : body.prompt;
+    return options.clip.classify(image, prompts as string[]);
   });
 
   app.post('/:project/:version', async (request: FastifyRequest, reply: FastifyReply) => {

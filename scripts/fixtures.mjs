@@ -17,7 +17,7 @@ const log = (m) => console.error(`fixtures: ${m}`);
 
 function hasStack(python) {
   try {
-    execFileSync(python, ['-c', 'import torch, cv2, sklearn, skimage, numpy, requests, ftfy, regex'], { stdio: 'ignore' });
+    execFileSync(python, ['-c', 'import torch, cv2, sklearn, skimage, numpy, requests, ftfy, regex, tqdm'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -49,7 +49,15 @@ if (!existsSync(path.join(clipDir, 'tokenizer.py'))) {
   execFileSync(python, ['-c', `import glob, zipfile, sys
 z = zipfile.ZipFile(glob.glob(sys.argv[1] + '/open_clip_torch-*.whl')[0])
 for name in ('tokenizer.py', 'bpe_simple_vocab_16e6.txt.gz'):
-    open(sys.argv[1] + '/' + name, 'wb').write(z.read('open_clip/' + name))`, clipDir]);
+    open(sys.argv[1] + '/' + name, 'wb').write(z.read('open_clip/' + name))
+for name in z.namelist():
+    if name.startswith('open_clip/'):
+        z.extract(name, sys.argv[1] + '/site')`, clipDir]);
+}
+// A tiny CLIP package with seeded random weights, exported from open_clip (scripts/models/export_clip.py).
+const tinyClip = path.join(clipDir, 'tiny');
+if (!existsSync(path.join(tinyClip, 'clip.json'))) {
+  execFileSync(python, [path.join(root, 'scripts', 'models', 'export_clip.py'), tinyClip, '--arch', 'tiny', '--seed', '0', '--open-clip-site', path.join(clipDir, 'site')], { stdio: 'inherit' });
 }
 writeFileSync(path.join(out, 'python.json'), JSON.stringify({ python }));
 log(`fixtures ready in ${out} (${((Date.now() - started) / 1000).toFixed(1)} s, python: ${python})`);

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import axios from 'axios';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, type MultiLabelResult, type SingleLabelResult } from '../lib/index.mjs';
+import { loadClip, loadModel, type MultiLabelResult, type SingleLabelResult } from '../lib/index.mjs';
 import { digitsModel, fixtureModel, python, root } from './helpers';
 
 const bin = path.join(root, 'bin', 'edge-classify.js');
@@ -50,7 +50,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => images.listen(0, '127.0.0.1', r));
   imagesUrl = `http://127.0.0.1:${(images.address() as AddressInfo).port}`;
-  server = await serve(['-k', KEY, '-m', `digits/1=${digitsModel}`, '-m', `multi/2=${fixtureModel('multilabel.torchscript')}`, '--max-body-mb', '1', '--allow-url-host', '127.0.0.1']);
+  server = await serve(['-k', KEY, '-m', `digits/1=${digitsModel}`, '-m', `multi/2=${fixtureModel('multilabel.torchscript')}`, '--max-body-mb', '1', '--allow-url-host', '127.0.0.1', '--clip', path.join(root, 'test', '.fixtures', 'clip', 'tiny')]);
   const model = await loadModel(digitsModel);
   expected = (await model.classify(seven)) as SingleLabelResult;
   await model.dispose();
@@ -192,5 +192,21 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     expect(await inflight).toEqual([200, 200, 200, 200]);
     expect(await exited(s.child)).toBe(0);
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+  });
+  it('POST /clip/compare answers with similarity per prompt, under the same key rules', async () => {
+    const body = { subject: { type: 'base64', value: sevenBase64 }, subject_type: 'image', prompt: ['a handwritten seven', 'a cat', 'a car door'], prompt_type: 'text' };
+    const denied = await fetch(`${server.url}/clip/compare`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(denied.status).toBe(403);
+    const res = await axios.post(`${server.url}/clip/compare`, { ...body, api_key: KEY });
+    expect(res.data.similarity).toHaveLength(3);
+    expect(body.prompt).toContain(res.data.top);
+    const clip = await loadClip(path.join(root, 'test', '.fixtures', 'clip', 'tiny'), { device: 'cpu' });
+    const local = await clip.classify(seven, body.prompt);
+    await clip.dispose();
+    for (let i = 0; i < 3; i++) expect(Math.abs(res.data.similarity[i] - local.similarity[i])).toBeLessThan(1e-6);
+    for (const bad of [{ ...body, prompt: [] }, { ...body, subject: { type: 'file', value: '/etc/passwd' } }, { ...body, prompt: [''] }]) {
+      const r = await fetch(`${server.url}/clip/compare?api_key=${KEY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bad) });
+      expect(r.status).toBe(400);
+    }
   });
 });

@@ -27,6 +27,7 @@ Napi::Function NativeModel::define(Napi::Env env) {
                          InstanceMethod<&NativeModel::gpuMemory>("gpuMemory"),
                          InstanceMethod<&NativeModel::preprocess>("preprocess"),
                          InstanceMethod<&NativeModel::infer>("infer"),
+                         InstanceMethod<&NativeModel::runTokens>("runTokens"),
                          InstanceMethod<&NativeModel::preprocessEncoded>("preprocessEncoded"),
                          InstanceAccessor<&NativeModel::gpuDecode>("gpuDecode"),
                          InstanceMethod<&NativeModel::configure>("configure"),
@@ -106,6 +107,27 @@ Napi::Value NativeModel::infer(const Napi::CallbackInfo& info) {
   auto result = std::make_shared<edge::Scores>();
   return PromiseWorker::start(
       env, [classifier, data, length, n, result] { *result = classifier->infer(data, length, n); },
+      [result](Napi::Env env) { return scoresToJs(env, *result); }, {info[0]});
+}
+
+// runTokens(ids: Int32Array, n) -> Promise<{ scores, rows, cols }>: a token model's raw outputs.
+Napi::Value NativeModel::runTokens(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto classifier = live(env);
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throwError(env, "ERR_INVALID_ARGUMENT", "Expected an Int32Array of token ids");
+  }
+  if (!info[1].IsNumber()) throwError(env, "ERR_INVALID_ARGUMENT", "Expected a row count");
+  Napi::Int32Array ids = info[0].As<Napi::Int32Array>();
+  const int n = info[1].As<Napi::Number>().Int32Value();
+  if (n < 1 || ids.ElementLength() % static_cast<size_t>(n) != 0) {
+    throwError(env, "ERR_INVALID_ARGUMENT", "the token array does not hold whole rows");
+  }
+  const int32_t* data = ids.Data();
+  const int length = static_cast<int>(ids.ElementLength() / static_cast<size_t>(n));
+  auto result = std::make_shared<edge::Scores>();
+  return PromiseWorker::start(
+      env, [classifier, data, n, length, result] { *result = classifier->runTokens(data, n, length); },
       [result](Napi::Env env) { return scoresToJs(env, *result); }, {info[0]});
 }
 

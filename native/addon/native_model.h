@@ -6,6 +6,7 @@
 //   [sync]  queueStats()            -> { batches, images, batchSizes, queuedImages, queuedRequests, running, inFlight }
 //   [async] preprocess(frames)      -> Float32Array (NCHW)
 //   [async] infer(tensor, n)        -> { scores, rows, cols }
+//   [async] runTokens(ids, n)       -> { scores, rows, cols } (a token model, e.g. CLIP's text encoder)
 //   [async] preprocessEncoded(jpegs) -> Float32Array (GPU decode)
 //   [sync]  configure(config)       -> undefined
 //   [sync]  dispose()               -> undefined; later calls reject with ERR_DISPOSED
@@ -38,6 +39,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   Napi::Value gpuMemory(const Napi::CallbackInfo& info);
   Napi::Value preprocess(const Napi::CallbackInfo& info);
   Napi::Value infer(const Napi::CallbackInfo& info);
+  Napi::Value runTokens(const Napi::CallbackInfo& info);
   Napi::Value preprocessEncoded(const Napi::CallbackInfo& info);
   Napi::Value gpuDecode(const Napi::CallbackInfo& info);
   void configure(const Napi::CallbackInfo& info);

@@ -70,6 +70,10 @@ class Backend {
                                                const PreprocessSpec& /*spec*/, uint64_t /*maxPixels*/) {
     throw Error(ErrorCode::Unsupported, "this backend has no GPU JPEG decoder; decode on the CPU");
   }
+  // Runs a model that takes token ids (e.g. CLIP's text encoder): n rows of `length` int64 ids.
+  virtual Outputs runTokens(const int32_t* /*tokens*/, int /*n*/, int /*length*/) {
+    throw Error(ErrorCode::Unsupported, "this backend does not run token models");
+  }
   // True when runEncoded() is available.
   virtual bool gpuDecode() const { return false; }
   // Free and total bytes of the model's GPU; nullopt on the CPU.

@@ -94,4 +94,10 @@ Scores Classifier::infer(const float* tensor, size_t length, int n) const {
   return toScores(outputs, config->activation, since);
 }
 
+Scores Classifier::runTokens(const int32_t* tokens, int n, int length) const {
+  const Stopwatch since;
+  if (n < 1 || length < 1) throw Error(ErrorCode::InvalidArgument, "token input needs at least one row of one token");
+  return toScores(onModelThread([&] { return backend_->runTokens(tokens, n, length); }), Activation::None, since);
+}
+
 }  // namespace edge

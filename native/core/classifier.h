@@ -47,6 +47,8 @@ class Classifier {
   std::vector<float> preprocess(const std::vector<ImageView>& images) const;
   // Inference alone on an already preprocessed NCHW tensor of `n` images.
   Scores infer(const float* tensor, size_t length, int n) const;
+  // A token model (CLIP's text encoder): n rows of `length` ids -> raw outputs (no activation).
+  Scores runTokens(const int32_t* tokens, int n, int length) const;
 
  private:
   // Runs fn where this model's libtorch work belongs: the process's torch thread for CPU models

@@ -74,6 +74,20 @@ class TorchBackend final : public Backend {
     }
   }
 
+  Outputs runTokens(const int32_t* tokens, int n, int length) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (threads_ > 0 && at::get_num_threads() != threads_) at::set_num_threads(threads_);
+    try {
+      c10::InferenceMode guard;
+      torch::Tensor ids = torch::from_blob(const_cast<int32_t*>(tokens), {n, length}, torch::kInt32).to(torch::kInt64);
+      return toOutputs(firstTensor(module_.forward({ids})), n);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw forwardError(e, n, 1, length);
+    }
+  }
+
   std::string name() const override { return "torch"; }
   std::string device() const override { return device_.str(); }
 

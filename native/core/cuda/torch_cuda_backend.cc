@@ -56,6 +56,13 @@ class TorchCudaBackend final : public Backend {
     });
   }
 
+  Outputs runTokens(const int32_t* tokens, int n, int length) override {
+    return guarded(n, 1, length, [&] {
+      torch::Tensor ids = torch::from_blob(const_cast<int32_t*>(tokens), {n, length}, torch::kInt32).to(device_, torch::kInt64);
+      return toOutputs(firstTensor(module_.forward({ids})), n);
+    });
+  }
+
   Outputs runImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
     const int n = static_cast<int>(images.size());
     return guarded(n, spec.height, spec.width, [&] {
