@@ -7,6 +7,7 @@ pretrained=<file>)), or get seeded random weights (tests).
                                          [--open-clip-site DIR]
 """
 import argparse
+import copy
 import json
 import os
 import shutil
@@ -19,18 +20,21 @@ from open_clip_shim import build, import_open_clip  # noqa: E402
 
 
 class ImageEncoder(torch.nn.Module):
+    """encode_image without normalisation: the vision tower alone."""
     def __init__(self, model):
         super().__init__()
-        self.model = model
+        self.visual = model.visual
 
     def forward(self, x):
-        return self.model.encode_image(x)
+        return self.visual(x)
 
 
 class TextEncoder(torch.nn.Module):
+    """encode_text without normalisation, on a copy of the model without its vision tower."""
     def __init__(self, model):
         super().__init__()
-        self.model = model
+        self.model = copy.copy(model)
+        self.model.visual = torch.nn.Identity()
 
     def forward(self, tokens):
         return self.model.encode_text(tokens)
