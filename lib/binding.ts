@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { BindingError } from './errors';
-import type { PixelFormat } from './types';
+import type { BuildInfo, PixelFormat } from './types';
 
 /** Pixels handed to C++, read in place. */
 export interface NativeFrame {
@@ -109,17 +109,7 @@ export interface NativeBinding {
   /** [sync] For a process about to exit: finishes running batches, fails queued ones, stops the torch thread. */
   shutdown(): void;
   /** [sync] What the binary was built with. */
-  buildInfo(): {
-    torch: string;
-    cuda: boolean;
-    nvjpeg: boolean;
-    cudaAvailable: boolean;
-    tensorrt: boolean;
-    tensorrtAvailable: boolean;
-    tensorrtVersion: string | null;
-    tensorrtError?: string;
-    backends: string[];
-  };
+  buildInfo(): Omit<BuildInfo, 'binary'>;
 }
 
 /** The package folder (the one holding binding.gyp), from lib/ or dist/lib/. */
