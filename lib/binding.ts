@@ -104,8 +104,10 @@ export interface NativeBinding {
   /** [async] Loads a TorchScript file; rejects with ERR_MODEL_LOAD / ERR_UNSUPPORTED. */
   loadModel(
     file: string,
-    options: { backend: 'auto' | 'torch' | 'tensorrt'; maxBatchSize: number; workspaceMb: number; device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16'; cudaGraphs: boolean; channelsLast: boolean },
+    options: { backend: 'auto' | 'torch' | 'tensorrt'; maxBatchSize: number; workspaceMb: number; device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16' | 'int8'; cudaGraphs: boolean; channelsLast: boolean; calibration?: Float32Array; calibrationImages?: number },
   ): Promise<NativeModel>;
+  /** [async] The CPU preprocessing without a model (TensorRT int8 calibration images). */
+  preprocess(frames: NativeFrame[], config: NativeConfig): Promise<Float32Array>;
   /** [sync] For a process about to exit: finishes running batches, fails queued ones, stops the torch thread. */
   shutdown(): void;
   /** [sync] What the binary was built with. */

@@ -5,7 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { native, type NativeConfig, type NativeFrame, type NativeModel, type NativeReply } from './binding';
 import { CallControl } from './control';
-import { DisposedError, EdgeClassifyError, fromNative, ModelMismatchError, UnsupportedError } from './errors';
+import { DisposedError, EdgeClassifyError, fromNative, InvalidOptionError, ModelMismatchError, UnsupportedError } from './errors';
+import { expandImages } from './files';
 import { DEFAULT_PIXEL_LIMIT, toFrame, toSource, type Source } from './input';
 import { gpuDecodable } from './jpeg';
 import { completeMetadata, findMetadata, PAD_VALUES, resolveModelFile } from './metadata';
@@ -24,7 +25,7 @@ import type {
 } from './types';
 import { boolean, integer, invalid, isPlainObject, number, oneOf, optionsObject } from './validate';
 
-const LOAD_KEYS = ['backend', 'workspaceMb', 'device', 'batching', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
+const LOAD_KEYS = ['backend', 'workspaceMb', 'calibration', 'device', 'batching', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
 const CLASSIFY_KEYS = ['confidence', 'fullPrecision', 'signal', 'timeoutMs'] as const;
 const BATCHING_KEYS = ['maxBatchSize', 'maxDelayMs', 'maxQueue'] as const;
 const WINDOW = 1024; // calls kept for latency percentiles
@@ -37,6 +38,21 @@ function batchingOptions(value: unknown, onCuda: boolean): Required<BatchingOpti
     maxDelayMs: o.maxDelayMs === undefined ? 0 : number('options.batching.maxDelayMs', o.maxDelayMs, 0, 60000),
     maxQueue: o.maxQueue === undefined ? 4096 : integer('options.batching.maxQueue', o.maxQueue, 1, 1 << 30),
   };
+}
+
+/** int8 calibration images, preprocessed as the model will see them (its metadata must be readable before the load). */
+async function calibrationTensor(file: string, folder: string, overrides: unknown, pixelLimit: number, preprocessThreads: number) {
+  const found = findMetadata(file, null);
+  const meta = completeMetadata({ ...found.metadata, ...(overrides as Partial<ModelMetadata> | undefined) }, `${file} (${found.source} metadata)`);
+  let files: string[];
+  try {
+    files = (await expandImages([folder])).slice(0, 1000);
+  } catch (error) {
+    throw new InvalidOptionError(`options.calibration: ${(error as Error).message}`);
+  }
+  const frames = await Promise.all(files.map(async (f, i) => (await toFrame(await toSource(f, `calibration[${i}]`, pixelLimit), pixelLimit)).frame));
+  const tensor = await call(() => native().binding.preprocess(frames, nativeConfig({ ...meta, class_names: [] }, pixelLimit, preprocessThreads)));
+  return { calibration: tensor, calibrationImages: files.length };
 }
 
 function gpuMemoryOf(nativeModel: NativeModel): { gpuMemory?: { freeBytes: number; totalBytes: number } } {
@@ -104,7 +120,13 @@ export class Model {
     const threads = o.threads === undefined ? 0 : integer('options.threads', o.threads, 1, 1024);
     const preprocessThreads = o.preprocessThreads === undefined ? 0 : integer('options.preprocessThreads', o.preprocessThreads, 1, 1024);
     const optimize = o.optimize === undefined ? true : boolean('options.optimize', o.optimize);
-    const precision = o.precision === undefined ? 'fp32' : oneOf('options.precision', o.precision, ['fp32', 'fp16'] as const);
+    const precision = o.precision === undefined ? 'fp32' : oneOf('options.precision', o.precision, ['fp32', 'fp16', 'int8'] as const);
+    if (precision === 'int8') {
+      if (backend === 'torch') throw new UnsupportedError("precision 'int8' needs backend 'tensorrt' (TensorRT calibrates an int8 engine from an ONNX model)");
+      if (typeof o.calibration !== 'string') throw invalid('options.calibration', "a folder of typical images (precision 'int8' calibrates with them)", o.calibration);
+    } else if (o.calibration !== undefined) {
+      throw new InvalidOptionError("options.calibration is only used with precision 'int8'");
+    }
     const cudaGraphs = o.cudaGraphs === undefined ? true : boolean('options.cudaGraphs', o.cudaGraphs);
     const channelsLast = o.channelsLast === undefined ? false : boolean('options.channelsLast', o.channelsLast);
     const decode = o.decode === undefined ? 'auto' : oneOf('options.decode', o.decode, ['auto', 'cpu', 'gpu'] as const);
@@ -123,7 +145,10 @@ export class Model {
     // 'auto' prefers TensorRT on CUDA when the model folder has an ONNX file and TensorRT is here
     const trtReady = build.tensorrt && build.tensorrtAvailable && build.cudaAvailable && device !== 'cpu';
     const file = resolveModelFile(modelPath, backend === 'tensorrt' || (backend === 'auto' && trtReady));
-    const nativeModel = await call(() => binding.loadModel(file, { backend, maxBatchSize, workspaceMb, device, threads, optimize, precision, cudaGraphs, channelsLast }));
+    const calibration = precision === 'int8' ? await calibrationTensor(file, o.calibration as string, o.metadata, pixelLimit, preprocessThreads) : {};
+    const nativeModel = await call(() =>
+      binding.loadModel(file, { backend, maxBatchSize, workspaceMb, device, threads, optimize, precision, cudaGraphs, channelsLast, ...calibration }),
+    );
     try {
       if (decode === 'gpu' && !nativeModel.gpuDecode) {
         throw new UnsupportedError(

@@ -69,6 +69,8 @@ export interface LoadOptions {
   backend?: 'auto' | 'torch' | 'tensorrt';
   /** TensorRT: the engine builder's workspace limit in MiB. Default 1024. */
   workspaceMb?: number;
+  /** precision 'int8' (TensorRT): a folder of typical images to calibrate with (up to 1000 are used). */
+  calibration?: string;
   /** Default `'auto'`. */
   device?: Device;
   /** Dynamic batching of concurrent calls, or `false` to run every call as its own batch. Default: on. */
@@ -79,8 +81,8 @@ export interface LoadOptions {
   preprocessThreads?: number;
   /** Freeze and fuse the TorchScript graph for inference. Default `true`. */
   optimize?: boolean;
-  /** CUDA only: run the model in `'fp16'` (half) or `'fp32'`. Default `'fp32'`; ignored on the CPU. */
-  precision?: 'fp32' | 'fp16';
+  /** CUDA: 'fp32' (default) or 'fp16'; TensorRT also 'int8' (with `calibration`). */
+  precision?: 'fp32' | 'fp16' | 'int8';
   /** CUDA only: capture one CUDA graph per batch size and replay it. Default `true`. */
   cudaGraphs?: boolean;
   /**

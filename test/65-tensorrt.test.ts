@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInfo, loadModel, ModelLoadError, UnsupportedError } from '../lib/index.mjs';
-import { digitsModel, fixtureModel, python, root, scratch } from './helpers';
+import { digitsModel, fixtureModel, fixtures, python, root, scratch } from './helpers';
 
 const info = buildInfo();
 const installed = info.tensorrtAvailable;
@@ -72,6 +72,34 @@ describe('TensorRT, not installed here', { skip: installed && 'TensorRT is insta
     expect(m.info.backend).toBe('torch');
     await m.dispose();
     await expect(loadModel(dir, { backend: 'tensorrt' })).rejects.toThrow(/libnvinfer\.so\.10/);
+  });
+
+  it("precision 'int8': needs TensorRT and a calibration folder; the calibration images are prepared before TensorRT is asked", async () => {
+    await expect(loadModel(fixtureModel('resnet18.torchscript'), { precision: 'int8', backend: 'torch', calibration: fixtures })).rejects.toThrow(UnsupportedError);
+    await expect(loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8' })).rejects.toThrow(/options\.calibration/);
+    await expect(loadModel(fixtureModel('resnet18.onnx'), { calibration: fixtures })).rejects.toThrow(/only used with precision 'int8'/);
+    await expect(loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8', calibration: path.join(scratch, 'no-such-folder') })).rejects.toThrow(/options\.calibration: .*does not exist/);
+    const error = await loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8', calibration: path.join(fixtures, 'photos') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnsupportedError);
+    expect((error as Error).message).toMatch(/libnvinfer\.so\.10/);
+  });
+
+  it('calibration preprocessing (no model) equals a model\'s preprocessing', async () => {
+    const { native } = await import('../lib/binding');
+    const model = await loadModel(fixtureModel('resnet18.torchscript'), { device: 'cpu' });
+    const data = new Uint8Array(37 * 23 * 3).map((_, i) => (i * 7) % 251);
+    const frame = { data, width: 37, height: 23, channels: 3 as const };
+    const a = await model.preprocess([frame]);
+    const m = model.info.metadata;
+    const b = await native().binding.preprocess([{ data, width: 37, height: 23, format: 'rgb' }], {
+      width: m.input.width, height: m.input.height, resize: m.resize, pad: { black: 0, white: 255, grey: 114 }[m.pad], channelOrder: m.channel_order, mean: m.mean, std: m.std,
+      activation: 'softmax', maxPixels: 0, preprocessThreads: 0,
+    });
+    expect(b.length).toBe(a.tensor.length);
+    let same = 0;
+    for (let i = 0; i < b.length; i++) if (b[i] === a.tensor[i]) same++;
+    expect(same).toBe(b.length);
+    await model.dispose();
   });
 
   it('the loader refuses a TensorRT that is not version 10, and reports one that is', () => {

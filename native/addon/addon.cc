@@ -9,6 +9,7 @@
 #include "../core/loader.h"
 #include "../core/tensorrt/library.h"
 #include "../core/torch_backend.h"
+#include "convert.h"
 #include "errors.h"
 #include "native_model.h"
 #include "promise_worker.h"
@@ -28,6 +29,11 @@ edge::BackendOptions readLoadOptions(Napi::Env env, Napi::Value value) {
   Napi::Object obj = value.As<Napi::Object>();
   if (obj.Has("device") && obj.Get("device").IsString()) options.device = obj.Get("device").As<Napi::String>();
   if (obj.Has("backend") && obj.Get("backend").IsString()) options.backend = obj.Get("backend").As<Napi::String>();
+  if (obj.Has("calibration") && obj.Get("calibration").IsTypedArray()) {
+    Napi::Float32Array data = obj.Get("calibration").As<Napi::Float32Array>();
+    options.calibration.assign(data.Data(), data.Data() + data.ElementLength());  // copied: the build runs later, elsewhere
+    options.calibrationImages = obj.Get("calibrationImages").As<Napi::Number>().Int32Value();
+  }
   if (obj.Has("maxBatchSize") && obj.Get("maxBatchSize").IsNumber()) options.maxBatchSize = obj.Get("maxBatchSize").As<Napi::Number>();
   if (obj.Has("workspaceMb") && obj.Get("workspaceMb").IsNumber()) {
     options.workspaceBytes = static_cast<size_t>(obj.Get("workspaceMb").As<Napi::Number>().DoubleValue() * 1048576.0);
@@ -36,8 +42,10 @@ edge::BackendOptions readLoadOptions(Napi::Env env, Napi::Value value) {
   if (obj.Has("optimize") && obj.Get("optimize").IsBoolean()) options.optimize = obj.Get("optimize").As<Napi::Boolean>();
   if (obj.Has("precision") && obj.Get("precision").IsString()) {
     const std::string precision = obj.Get("precision").As<Napi::String>();
-    if (precision != "fp32" && precision != "fp16") throwError(env, "ERR_INVALID_ARGUMENT", "precision must be 'fp32' or 'fp16'");
-    options.precision = precision == "fp16" ? edge::Precision::FP16 : edge::Precision::FP32;
+    if (precision != "fp32" && precision != "fp16" && precision != "int8") {
+      throwError(env, "ERR_INVALID_ARGUMENT", "precision must be 'fp32', 'fp16' or 'int8'");
+    }
+    options.precision = precision == "fp16" ? edge::Precision::FP16 : precision == "int8" ? edge::Precision::INT8 : edge::Precision::FP32;
   }
   if (obj.Has("cudaGraphs") && obj.Get("cudaGraphs").IsBoolean()) options.cudaGraphs = obj.Get("cudaGraphs").As<Napi::Boolean>();
   if (obj.Has("channelsLast") && obj.Get("channelsLast").IsBoolean()) {
@@ -62,6 +70,28 @@ Napi::Value loadModel(const Napi::CallbackInfo& info) {
                                             std::move(loaded->metadataJson));
         return object;
       });
+}
+
+// preprocess(frames, config) -> Promise<Float32Array>: the CPU preprocessing without a model (used to
+// prepare TensorRT int8 calibration images before the model exists).
+Napi::Value preprocessFrames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto views = readFrames(env, info[0]);
+  const edge::ClassifierConfig config = readConfig(env, info[1]);
+  auto tensor = std::make_shared<std::vector<float>>();
+  return PromiseWorker::start(
+      env,
+      [views, config, tensor] {
+        for (const edge::ImageView& view : views) edge::validateImage(view, config.maxPixels);
+        tensor->resize(views.size() * config.spec.imageSize());
+        edge::preprocessBatch(views, config.spec, tensor->data(), config.preprocessThreads);
+      },
+      [tensor](Napi::Env env) -> Napi::Value {
+        Napi::Float32Array out = Napi::Float32Array::New(env, tensor->size());
+        std::copy(tensor->begin(), tensor->end(), out.Data());
+        return out;
+      },
+      {info[0]});
 }
 
 // buildInfo() -> what this binary was built with and can use right now.
@@ -102,6 +132,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadModel", Napi::Function::New<loadModel>(env, "loadModel"));
   exports.Set("buildInfo", Napi::Function::New<buildInfo>(env, "buildInfo"));
   exports.Set("shutdown", Napi::Function::New<shutdown>(env, "shutdown"));
+  exports.Set("preprocess", Napi::Function::New<preprocessFrames>(env, "preprocess"));
   return exports;
 }
 

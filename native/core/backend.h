@@ -19,7 +19,7 @@ namespace edge {
 // Writes n*3*height*width floats (NCHW) into host memory owned by the backend.
 using InputWriter = std::function<void(float* input)>;
 
-enum class Precision { FP32, FP16 };
+enum class Precision { FP32, FP16, INT8 };  // INT8: TensorRT only, calibrated
 
 struct BackendOptions {
   std::string backend = "auto";  // "auto", "torch" or "tensorrt" (see loader.h)
@@ -31,6 +31,8 @@ struct BackendOptions {
   bool channelsLast = false;              // CUDA only: NHWC input and 4-D weights (tensor-core friendly)
   int maxBatchSize = 64;                  // TensorRT: the optimisation profile's largest batch
   size_t workspaceBytes = size_t(1) << 30;  // TensorRT: builder workspace limit
+  std::vector<float> calibration;          // TensorRT INT8: preprocessed calibration images, NCHW
+  int calibrationImages = 0;
 };
 
 struct Outputs {

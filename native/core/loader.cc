@@ -55,6 +55,9 @@ LoadedModel loadModel(const std::string& path, const BackendOptions& options) {
     return loadTensorRtModel(path, options);
 #endif
   }
+  if (options.precision == Precision::INT8) {
+    throw Error(ErrorCode::Unsupported, "precision 'int8' needs backend 'tensorrt' (TensorRT calibrates an int8 engine from an ONNX model)");
+  }
   if (trtFile) {
     throw Error(ErrorCode::ModelLoad, path + " is an ONNX model or TensorRT engine: it runs on backend 'tensorrt' (TensorRT 10 on "
                                              "a CUDA GPU); libtorch loads TorchScript files");

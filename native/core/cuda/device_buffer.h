@@ -24,6 +24,20 @@ class DeviceBuffer {
     }
     return data_.get();
   }
+  // As reserve(), reporting failure instead of throwing (for callbacks that must not throw).
+  bool reserveNoThrow(size_t bytes) noexcept {
+    if (bytes <= capacity_) return true;
+    data_.reset();
+    capacity_ = 0;
+    void* p = nullptr;
+    if (cudaMalloc(&p, bytes) != cudaSuccess) {
+      cudaGetLastError();
+      return false;
+    }
+    data_.reset(p);
+    capacity_ = bytes;
+    return true;
+  }
   void release() {
     data_.reset();
     capacity_ = 0;

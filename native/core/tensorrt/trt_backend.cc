@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -59,6 +60,61 @@ class Progress final : public nvinfer1::IProgressMonitor {
   void phaseFinish(char const* phase) noexcept override { std::fprintf(stderr, "edge-classify: TensorRT build: %s done\n", phase); }
 };
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+// INT8 calibration (TensorRT's implicit quantisation, deprecated in late 10.x in favour of explicit
+// Q/DQ models but still honoured): serves the preprocessed calibration images batch by batch, and
+// keeps the calibration table beside the engine so that a rebuild skips the calibration pass.
+class Calibrator final : public nvinfer1::IInt8EntropyCalibrator2 {
+ public:
+  Calibrator(const BackendOptions& options, int height, int width, std::string table)
+      : images_(options.calibration), count_(options.calibrationImages), per_(static_cast<size_t>(3) * height * width),
+        batch_(std::max(1, std::min(options.maxBatchSize, 16))), table_(std::move(table)) {}
+
+  int32_t getBatchSize() const noexcept override { return batch_; }
+
+  bool getBatch(void* bindings[], char const* /*names*/[], int32_t nbBindings) noexcept override {
+    if (next_ >= count_ || nbBindings < 1) return false;
+    const int n = std::min(batch_, count_ - next_);
+    const size_t bytes = static_cast<size_t>(batch_) * per_ * sizeof(float);
+    if (!device_.data() && !device_.reserveNoThrow(bytes)) return false;
+    // a short last batch is padded by repeating its first image
+    for (int i = 0; i < batch_; ++i) {
+      const float* src = images_.data() + static_cast<size_t>(next_ + (i < n ? i : 0)) * per_;
+      if (cudaMemcpy(static_cast<float*>(device_.data()) + static_cast<size_t>(i) * per_, src, per_ * sizeof(float),
+                     cudaMemcpyHostToDevice) != cudaSuccess) {
+        return false;
+      }
+    }
+    next_ += n;
+    bindings[0] = device_.data();
+    return true;
+  }
+
+  void const* readCalibrationCache(std::size_t& length) noexcept override {
+    std::ifstream in(table_, std::ios::binary);
+    cache_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    length = cache_.size();
+    return cache_.empty() ? nullptr : cache_.data();
+  }
+
+  void writeCalibrationCache(void const* data, std::size_t length) noexcept override {
+    std::ofstream out(table_, std::ios::binary);
+    if (out) out.write(static_cast<const char*>(data), static_cast<std::streamsize>(length));
+  }
+
+ private:
+  const std::vector<float>& images_;
+  int count_;
+  size_t per_;
+  int batch_;
+  int next_ = 0;
+  std::string table_;
+  std::vector<char> cache_;
+  DeviceBuffer device_;
+};
+#pragma GCC diagnostic pop
+
 template <typename T>
 std::unique_ptr<T> own(void* p) {
   return std::unique_ptr<T>(static_cast<T*>(p));
@@ -91,11 +147,12 @@ std::string cachePath(const std::string& onnx, int device, const BackendOptions&
   }
   std::ostringstream name;
   name << onnx.substr(0, onnx.size() - 5) << '.' << gpu << "-sm" << prop.major << prop.minor << "-trt" << tensorRtVersionString(version)
-       << '-' << (options.precision == Precision::FP16 ? "fp16" : "fp32") << "-b" << options.maxBatchSize << ".engine";
+       << '-' << (options.precision == Precision::FP16 ? "fp16" : options.precision == Precision::INT8 ? "int8" : "fp32")
+       << "-b" << options.maxBatchSize << ".engine";
   return name.str();
 }
 
-std::vector<char> buildEngine(const std::string& onnx, const BackendOptions& options, Logger& logger) {
+std::vector<char> buildEngine(const std::string& onnx, const std::string& cache, const BackendOptions& options, Logger& logger) {
   const TensorRtLibrary& trt = tensorRt();
   auto builder = own<nvinfer1::IBuilder>(trt.createBuilder(&logger, NV_TENSORRT_VERSION));
   if (!builder) throw Error(ErrorCode::ModelLoad, "TensorRT could not create a builder: " + logger.last());
@@ -132,6 +189,20 @@ std::vector<char> buildEngine(const std::string& onnx, const BackendOptions& opt
   profile->setDimensions(input->getName(), nvinfer1::OptProfileSelector::kOPT, nvinfer1::Dims4{maxBatch, 3, dims.d[2], dims.d[3]});
   profile->setDimensions(input->getName(), nvinfer1::OptProfileSelector::kMAX, nvinfer1::Dims4{maxBatch, 3, dims.d[2], dims.d[3]});
   config->addOptimizationProfile(profile);
+  std::unique_ptr<Calibrator> calibrator;
+  if (options.precision == Precision::INT8) {
+    if (options.calibrationImages < 1) {
+      throw Error(ErrorCode::InvalidArgument, "precision 'int8' needs calibration images: give a folder of typical images as 'calibration'");
+    }
+    calibrator = std::make_unique<Calibrator>(options, dims.d[2], dims.d[3], cache + ".calibration");
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    config->setFlag(nvinfer1::BuilderFlag::kINT8);
+    config->setFlag(nvinfer1::BuilderFlag::kFP16);  // layers int8 cannot take fall back to fp16
+    config->setInt8Calibrator(calibrator.get());
+    config->setCalibrationProfile(profile);
+#pragma GCC diagnostic pop
+  }
   Progress progress;
   config->setProgressMonitor(&progress);
   auto plan = std::unique_ptr<nvinfer1::IHostMemory>(builder->buildSerializedNetwork(*network, *config));
@@ -170,7 +241,7 @@ class TensorRtBackend final : public Backend {
     outputHalf_ = engine_->getTensorDataType(output_.c_str()) == nvinfer1::DataType::kHALF;
     context_.reset(engine_->createExecutionContext());
     if (!context_) throw Error(ErrorCode::OutOfMemory, "TensorRT could not create an execution context: " + logger_.last());
-    (void)options;
+    graphs_ = options.cudaGraphs;
   }
 
   Outputs run(int n, int height, int width, const InputWriter& write) override {
@@ -290,9 +361,7 @@ class TensorRtBackend final : public Backend {
       if (outputs.cols == 0) outputs.cols = static_cast<int>(cols);
       const size_t outBytes = static_cast<size_t>(count) * cols * (outputHalf_ ? 2 : 4);
       void* output = outputBinding_.reserve(static_cast<size_t>(maxBatch_) * cols * 4);
-      context_->setTensorAddress(input_.c_str(), input);
-      context_->setTensorAddress(output_.c_str(), output);
-      if (!context_->enqueueV3(stream_.get())) throw Error(ErrorCode::Inference, "TensorRT inference failed: " + logger_.last());
+      enqueue(count, input, output);
       hostOutput_.reserve(outBytes);
       EDGE_CUDA_CHECK(cudaMemcpyAsync(hostOutput_.data(), output, outBytes, cudaMemcpyDeviceToHost, stream_.get()));
       EDGE_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
@@ -304,8 +373,56 @@ class TensorRtBackend final : public Backend {
     return outputs;
   }
 
+  void enqueuePlain() {
+    if (!context_->enqueueV3(stream_.get())) throw Error(ErrorCode::Inference, "TensorRT inference failed: " + logger_.last());
+  }
+
+  // Runs the engine on a batch of `count`: a CUDA graph captured per batch size and replayed later,
+  // where TensorRT allows the capture; a plain enqueueV3 otherwise (and from then on for this model).
+  void enqueue(int count, void* input, void* output) {
+    context_->setTensorAddress(input_.c_str(), input);
+    context_->setTensorAddress(output_.c_str(), output);
+    if (!graphs_) {
+      enqueuePlain();
+      return;
+    }
+    auto it = captured_.find(count);
+    if (it != captured_.end() && it->second.input == input && it->second.output == output) {
+      EDGE_CUDA_CHECK(cudaGraphLaunch(it->second.exec.get(), stream_.get()));
+      return;
+    }
+    captured_.erase(count);
+    enqueuePlain();  // computes this batch, and flushes TensorRT's deferred work after a shape change
+    cudaGraph_t graph = nullptr;
+    if (cudaStreamBeginCapture(stream_.get(), cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
+      cudaGetLastError();
+      graphs_ = false;
+      return;
+    }
+    const bool enqueued = context_->enqueueV3(stream_.get());
+    const cudaError_t ended = cudaStreamEndCapture(stream_.get(), &graph);
+    cudaGraphExec_t exec = nullptr;
+    const bool ok = enqueued && ended == cudaSuccess && graph && cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess;
+    if (graph) cudaGraphDestroy(graph);
+    if (!ok) {
+      cudaGetLastError();  // this engine cannot be captured: plain enqueues from now on
+      graphs_ = false;
+      captured_.clear();
+      return;
+    }
+    captured_.emplace(count, Captured{std::unique_ptr<std::remove_pointer_t<cudaGraphExec_t>, DestroyGraph>(exec), input, output});
+  }
+
   struct DestroyStream {
     void operator()(cudaStream_t s) const noexcept { cudaStreamDestroy(s); }
+  };
+  struct DestroyGraph {
+    void operator()(cudaGraphExec_t g) const noexcept { cudaGraphExecDestroy(g); }
+  };
+  struct Captured {
+    std::unique_ptr<std::remove_pointer_t<cudaGraphExec_t>, DestroyGraph> exec;
+    void* input;
+    void* output;
   };
 
   int device_;
@@ -318,6 +435,8 @@ class TensorRtBackend final : public Backend {
   int height_ = 0, width_ = 0, maxBatch_ = 1;
   bool inputHalf_ = false, outputHalf_ = false;
   std::mutex mutex_;
+  bool graphs_ = true;
+  std::map<int, Captured> captured_;  // per batch size; before the context, buffers and stream go
   GpuInput gpuInput_;
   DeviceBuffer inputBinding_, outputBinding_;
   PinnedBuffer hostFloats_, hostHalves_, hostOutput_;
@@ -341,7 +460,7 @@ LoadedModel loadTensorRtModel(const std::string& path, const BackendOptions& opt
     if (cached) {
       plan = readFile(cache);
     } else {
-      plan = buildEngine(path, options, logger);
+      plan = buildEngine(path, cache, options, logger);
       std::ofstream out(cache, std::ios::binary);  // best effort: a read-only folder just means no cache
       if (out) out.write(plan.data(), static_cast<std::streamsize>(plan.size()));
     }
