@@ -20,6 +20,8 @@ Options:
       --allow-unauthenticated  allow listening on a non-loopback address without API keys
       --allow-url-host <host>  allow ?image=<url> / {type:"url"} from this host (repeatable; default: off)
       --max-body-mb <n>      largest request body (default 20)
+      --max-pixels <n>       largest decoded image, width x height (default 40000000: a small
+                             compressed image can decode to gigabytes)
       --timeout-ms <n>       time allowed per image, queue included (default 30000)
   -d, --device <device>      auto | cpu | cuda | cuda:N (default auto)
       --clip <dir>           a CLIP package (scripts/models/export_clip.py) for POST /clip/compare
@@ -40,6 +42,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'allow-unauthenticated': { type: 'boolean' },
     'allow-url-host': { type: 'string', multiple: true },
     'max-body-mb': { type: 'string' },
+    'max-pixels': { type: 'string' },
     'timeout-ms': { type: 'string' },
     device: { type: 'string', short: 'd' },
     clip: { type: 'string' },
@@ -55,7 +58,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const port = v.port === undefined ? 9001 : Number(v.port);
   const maxBodyMb = v['max-body-mb'] === undefined ? 20 : Number(v['max-body-mb']);
   const timeoutMs = v['timeout-ms'] === undefined ? 30_000 : Number(v['timeout-ms']);
-  for (const [name, value, ok] of [['--port', port, Number.isInteger(port) && port >= 0 && port < 65536], ['--max-body-mb', maxBodyMb, maxBodyMb > 0], ['--timeout-ms', timeoutMs, timeoutMs > 0]] as const) {
+  const maxPixels = v['max-pixels'] === undefined ? 40_000_000 : Number(v['max-pixels']);
+  for (const [name, value, ok] of [['--port', port, Number.isInteger(port) && port >= 0 && port < 65536], ['--max-body-mb', maxBodyMb, maxBodyMb > 0], ['--timeout-ms', timeoutMs, timeoutMs > 0], ['--max-pixels', maxPixels, Number.isInteger(maxPixels) && maxPixels > 0]] as const) {
     if (!ok) {
       fail(`serve: ${name} is invalid: '${String(value)}'`);
       return EXIT.usage;
@@ -75,7 +79,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     try {
-      models[match[1]] = await loadModel(match[2], { device: ((v.device as string | undefined) ?? 'auto') as Device });
+      models[match[1]] = await loadModel(match[2], { device: ((v.device as string | undefined) ?? 'auto') as Device, limitInputPixels: maxPixels });
     } catch (error) {
       fail(`serve: ${match[1]}: ${(error as Error).message}`);
       await Promise.all(Object.values(models).map((m) => m.dispose()));
@@ -85,7 +89,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let clip: Clip | undefined;
   if (v.clip) {
     try {
-      clip = await loadClip(v.clip as string, { device: ((v.device as string | undefined) ?? 'auto') as Device });
+      clip = await loadClip(v.clip as string, { device: ((v.device as string | undefined) ?? 'auto') as Device, limitInputPixels: maxPixels });
     } catch (error) {
       fail(`serve: --clip: ${(error as Error).message}`);
       await Promise.all(Object.values(models).map((m) => m.dispose()));

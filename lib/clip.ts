@@ -36,6 +36,8 @@ export interface ClipLoadOptions {
   batching?: BatchingOptions | false;
   /** Most labels in one classify() call. Default 1000. */
   maxLabels?: number;
+  /** Largest image in pixels, `false` for none; as for loadModel. */
+  limitInputPixels?: number | false;
 }
 
 /** The `/clip/compare` response of Roboflow's API, plus the best label and softmax probabilities. */
@@ -86,7 +88,7 @@ export class Clip {
   /** Loads a CLIP package folder (clip.json, image.torchscript, text.torchscript, the BPE vocabulary). */
   static async load(dir: string, options?: ClipLoadOptions): Promise<Clip> {
     if (typeof dir !== 'string' || dir === '') throw invalid('dir', 'a CLIP package folder', dir);
-    const o = optionsObject('options', options, ['device', 'precision', 'batching', 'maxLabels'] as const);
+    const o = optionsObject('options', options, ['device', 'precision', 'batching', 'maxLabels', 'limitInputPixels'] as const);
     const file = path.join(dir, 'clip.json');
     if (!existsSync(file)) throw new ModelLoadError(`${dir} is not a CLIP package: no clip.json (make one with scripts/models/export_clip.py)`);
     let config: ClipConfig;
@@ -107,6 +109,7 @@ export class Clip {
       device,
       precision,
       batching: o.batching as BatchingOptions | false | undefined,
+      limitInputPixels: o.limitInputPixels as number | false | undefined,
       metadata: { resize: 'center-crop', output: 'probabilities', mean: config.mean, std: config.std, input: { width: config.image_size, height: config.image_size } },
     });
     try {

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import axios from 'axios';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, loadModel, type MultiLabelResult, type SingleLabelResult } from '../lib/index.mjs';
 import { digitsModel, fixtureModel, python, root } from './helpers';
@@ -38,6 +39,7 @@ let server: { url: string; child: ChildProcess; output: () => string };
 let images: http.Server;
 let imagesUrl: string;
 let expected: SingleLabelResult;
+let bigPng: string; // 2000 x 1000 pixels in a few kB: over the server's --max-pixels 1000000
 
 beforeAll(async () => {
   // A local image host: /seven.png, a redirect to another host name, and a large file.
@@ -50,7 +52,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => images.listen(0, '127.0.0.1', r));
   imagesUrl = `http://127.0.0.1:${(images.address() as AddressInfo).port}`;
-  server = await serve(['-k', KEY, '-m', `digits/1=${digitsModel}`, '-m', `multi/2=${fixtureModel('multilabel.torchscript')}`, '--max-body-mb', '1', '--allow-url-host', '127.0.0.1', '--clip', path.join(root, 'test', '.fixtures', 'clip', 'tiny')]);
+  server = await serve(['-k', KEY, '-m', `digits/1=${digitsModel}`, '-m', `multi/2=${fixtureModel('multilabel.torchscript')}`, '--max-body-mb', '1', '--allow-url-host', '127.0.0.1', '--max-pixels', '1000000', '--clip', path.join(root, 'test', '.fixtures', 'clip', 'tiny')]);
+  bigPng = (await sharp({ create: { width: 2000, height: 1000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png().toBuffer()).toString('base64');
   const model = await loadModel(digitsModel);
   expected = (await model.classify(seven)) as SingleLabelResult;
   await model.dispose();
@@ -120,6 +123,7 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
       [post('/digits/1', ''), 400, /base64 body|image=<url>/],
       [post('/digits/1', 'A'.repeat(2 << 20)), 413, /over the limit/],
       [post('/nope/9', sevenBase64), 404, /no model 'nope\/9'/],
+      [post('/digits/1', bigPng), 400, /pixel limit|over the limit/],
       [post('/digits/1?confidence=7', sevenBase64), 400, /confidence/],
       [post('/infer/classification', '{"model_id": ', 'application/json'), 400, /JSON/],
       [post('/infer/classification', JSON.stringify({ model_id: 'digits/1', image: { type: 'file', value: '/etc/passwd' } }), 'application/json'), 400, /type must be/],
