@@ -83,7 +83,7 @@ export interface LoadOptions {
   optimize?: boolean;
   /** CUDA: 'fp32' (default) or 'fp16'; TensorRT also 'int8' (with `calibration`). */
   precision?: 'fp32' | 'fp16' | 'int8';
-  /** CUDA only: capture one CUDA graph per batch size and replay it. Default `true`. */
+  /** CUDA only: capture CUDA graphs and replay them (libtorch: one per power-of-two batch size, sharing one memory pool). Default `true`. */
   cudaGraphs?: boolean;
   /**
    * CUDA only: keep the input and the 4-D (convolution) weights in channels-last memory, which

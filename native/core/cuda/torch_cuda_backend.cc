@@ -49,7 +49,7 @@ class TorchCudaBackend final : public Backend {
       torch::Tensor staged = torch::from_blob(host, {n, 3, height, width}, torch::kFloat32);
       // Pinned -> device copy on our stream, then the cast to the model's precision.
       torch::Tensor onDevice = staged.to(device_, /*non_blocking=*/true);
-      input.copy_(onDevice);
+      input.narrow(0, 0, n).copy_(onDevice);
       Outputs outputs = forward(n, input);
       outputs.prepareMs = prepareMs;
       return outputs;
@@ -176,37 +176,55 @@ class TorchCudaBackend final : public Backend {
   // After an out-of-memory failure: drop the captured graphs and the allocator's cache so that smaller batches fit.
   void releaseCachedMemory() {
     graphsByBatch_.clear();
+    pool_ = at::cuda::graph_pool_handle();
     input_.release();
     cudaGetLastError();
     c10::cuda::CUDACachingAllocator::emptyCache();
   }
 
   // The tensor to write a batch of n into: a captured graph's static input, or a fresh one.
+  // With graphs, a batch of n runs in the graph of the next power of two — the rows past n hold zeros
+  // or an earlier batch's inputs, and their outputs are dropped — so that the dynamic batcher's many
+  // batch sizes need at most log2(max) graphs, all allocating from one memory pool (their replays never
+  // overlap: the model's lock orders them).
+  int rowsFor(int n) const {
+    if (!graphs_) return n;
+    int rows = 1;
+    while (rows < n) rows *= 2;
+    return rows;
+  }
+
+  // The tensor to write a batch of n into (rowsFor(n) rows): a captured graph's static input, or a new one.
   torch::Tensor inputTensor(int n, int height, int width) {
+    const int rows = rowsFor(n);
     if (graphs_) {
-      auto it = graphsByBatch_.find(n);
+      auto it = graphsByBatch_.find(rows);
       if (it != graphsByBatch_.end() && it->second.input.size(2) == height && it->second.input.size(3) == width) {
         return it->second.input;
       }
     }
-    return emptyInput(n, height, width);
+    torch::Tensor input = emptyInput(rows, height, width);
+    if (rows > n) input.zero_();
+    return input;
   }
 
+  // Runs `input` (its first n rows are the batch) and returns the n rows of scores.
   Outputs forward(int n, const torch::Tensor& input) {
+    const int rows = static_cast<int>(input.size(0));
     if (graphs_) {
-      auto it = graphsByBatch_.find(n);
+      auto it = graphsByBatch_.find(rows);
       if (it != graphsByBatch_.end() && it->second.input.data_ptr() == input.data_ptr()) {
         it->second.graph->replay();
-        return toOutputs(it->second.output, n);
+        return toOutputs(it->second.output.narrow(0, 0, n), n);
       }
-      if (it == graphsByBatch_.end() && capture(n, input)) {
-        CapturedGraph& g = graphsByBatch_.at(n);
+      if (it == graphsByBatch_.end() && capture(rows, input)) {
+        CapturedGraph& g = graphsByBatch_.at(rows);
         g.input.copy_(input);
         g.graph->replay();
-        return toOutputs(g.output, n);
+        return toOutputs(g.output.narrow(0, 0, n), n);
       }
     }
-    return toOutputs(firstTensor(module_.forward({input})), n);
+    return toOutputs(firstTensor(module_.forward({input})).narrow(0, 0, n), n);
   }
 
   // Captures the forward pass for batch size n; on failure graphs are turned off for this model.
@@ -218,7 +236,7 @@ class TorchCudaBackend final : public Backend {
       for (int i = 0; i < 3; ++i) module_.forward({g.input});  // warm-up: profiling executor, cuDNN autotuning
       EDGE_CUDA_CHECK(cudaStreamSynchronize(stream_.stream()));
       g.graph = std::make_unique<at::cuda::CUDAGraph>();
-      g.graph->capture_begin();
+      g.graph->capture_begin(pool_);
       try {
         g.output = firstTensor(module_.forward({g.input}));
         g.graph->capture_end();
@@ -251,7 +269,8 @@ class TorchCudaBackend final : public Backend {
   std::mutex mutex_;
   GpuInput input_;          // frames / JPEGs -> the input tensor
   PinnedBuffer hostInput_;  // float input for run()
-  std::map<int, CapturedGraph> graphsByBatch_;
+  std::map<int, CapturedGraph> graphsByBatch_;  // by rows (a power of two)
+  at::cuda::MempoolId_t pool_ = at::cuda::graph_pool_handle();  // shared by the graphs
 };
 
 }  // namespace
