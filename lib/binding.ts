@@ -69,7 +69,7 @@ export interface NativeQueueStats {
 
 export interface NativeModel {
   /** [sync] Starts the model's batcher and executor thread. */
-  startQueue(options: { maxBatchSize: number; maxDelayMs: number; maxQueue: number }): void;
+  startQueue(options: { maxBatchSize: number; maxDelayMs: number; maxQueue: number; executors: number }): void;
   /**
    * [sync] Queues frames (or JPEGs for GPU decoding when `encoded`); returns the request's Promise and a
    * cancel function (a request cancelled before its batch starts rejects with ERR_ABORTED). Throws
@@ -104,7 +104,7 @@ export interface NativeBinding {
   /** [async] Loads a TorchScript file; rejects with ERR_MODEL_LOAD / ERR_UNSUPPORTED. */
   loadModel(
     file: string,
-    options: { backend: 'auto' | 'torch' | 'tensorrt'; maxBatchSize: number; workspaceMb: number; device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16' | 'int8'; cudaGraphs: boolean; channelsLast: boolean; calibration?: Float32Array; calibrationImages?: number },
+    options: { backend: 'auto' | 'torch' | 'tensorrt'; maxBatchSize: number; workspaceMb: number; device: string; threads: number; optimize: boolean; precision: 'fp32' | 'fp16' | 'int8'; cudaGraphs: boolean; channelsLast: boolean; cudaStreams?: number; calibration?: Float32Array; calibrationImages?: number },
   ): Promise<NativeModel>;
   /** [async] The CPU preprocessing without a model (TensorRT int8 calibration images). */
   preprocess(frames: NativeFrame[], config: NativeConfig): Promise<Float32Array>;

@@ -25,18 +25,19 @@ import type {
 } from './types';
 import { boolean, integer, invalid, isPlainObject, number, oneOf, optionsObject } from './validate';
 
-const LOAD_KEYS = ['backend', 'workspaceMb', 'calibration', 'device', 'batching', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
+const LOAD_KEYS = ['backend', 'workspaceMb', 'calibration', 'cudaStreams', 'device', 'batching', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
 const CLASSIFY_KEYS = ['confidence', 'fullPrecision', 'signal', 'timeoutMs'] as const;
-const BATCHING_KEYS = ['maxBatchSize', 'maxDelayMs', 'maxQueue'] as const;
+const BATCHING_KEYS = ['maxBatchSize', 'maxDelayMs', 'maxQueue', 'executors'] as const;
 const WINDOW = 1024; // calls kept for latency percentiles
 
 function batchingOptions(value: unknown, onCuda: boolean): Required<BatchingOptions> {
-  if (value === false) return { maxBatchSize: 1, maxDelayMs: 0, maxQueue: 4096 };
+  if (value === false) return { maxBatchSize: 1, maxDelayMs: 0, maxQueue: 4096, executors: 0 };
   const o = optionsObject('options.batching', value, BATCHING_KEYS);
   return {
     maxBatchSize: o.maxBatchSize === undefined ? (onCuda ? 64 : 32) : integer('options.batching.maxBatchSize', o.maxBatchSize, 1, 65536),
     maxDelayMs: o.maxDelayMs === undefined ? 0 : number('options.batching.maxDelayMs', o.maxDelayMs, 0, 60000),
     maxQueue: o.maxQueue === undefined ? 4096 : integer('options.batching.maxQueue', o.maxQueue, 1, 1 << 30),
+    executors: o.executors === undefined ? 0 : integer('options.batching.executors', o.executors, 1, 16),
   };
 }
 
@@ -129,6 +130,7 @@ export class Model {
     }
     const cudaGraphs = o.cudaGraphs === undefined ? true : boolean('options.cudaGraphs', o.cudaGraphs);
     const channelsLast = o.channelsLast === undefined ? false : boolean('options.channelsLast', o.channelsLast);
+    const cudaStreams = o.cudaStreams === undefined ? 2 : integer('options.cudaStreams', o.cudaStreams, 1, 8);
     const decode = o.decode === undefined ? 'auto' : oneOf('options.decode', o.decode, ['auto', 'cpu', 'gpu'] as const);
     if (o.metadata !== undefined && !isPlainObject(o.metadata)) throw invalid('options.metadata', 'an object', o.metadata);
     if (o.batching !== undefined && o.batching !== false && !isPlainObject(o.batching)) {
@@ -147,7 +149,7 @@ export class Model {
     const file = resolveModelFile(modelPath, backend === 'tensorrt' || (backend === 'auto' && trtReady));
     const calibration = precision === 'int8' ? await calibrationTensor(file, o.calibration as string, o.metadata, pixelLimit, preprocessThreads) : {};
     const nativeModel = await call(() =>
-      binding.loadModel(file, { backend, maxBatchSize, workspaceMb, device, threads, optimize, precision, cudaGraphs, channelsLast, ...calibration }),
+      binding.loadModel(file, { backend, maxBatchSize, workspaceMb, device, threads, optimize, precision, cudaGraphs, channelsLast, cudaStreams, ...calibration }),
     );
     try {
       if (decode === 'gpu' && !nativeModel.gpuDecode) {

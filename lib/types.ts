@@ -92,6 +92,12 @@ export interface LoadOptions {
    */
   channelsLast?: boolean;
   /**
+   * CUDA (libtorch) only: batches in flight at once, each on its own CUDA stream with its own staging
+   * buffers and graphs, so that the copy, preprocessing and inference of consecutive batches overlap.
+   * Default 2.
+   */
+  cudaStreams?: number;
+  /**
    * Where JPEGs are decoded. `'auto'` (default): on the GPU with nvJPEG when the model runs on CUDA
    * and the build has nvJPEG, for batches of JPEGs without an EXIF rotation (anything else, or a
    * JPEG nvJPEG refuses, is decoded by sharp on the CPU). `'gpu'`: the same, but loading fails with
@@ -132,6 +138,8 @@ export interface BatchingOptions {
   maxBatchSize?: number;
   /** How long the first call of a batch waits for others, in ms (fractions allowed). Default 0: batch what is already queued. */
   maxDelayMs?: number;
+  /** Batches run at once. Default: what the backend runs concurrently — one on the CPU, `cudaStreams` on CUDA. */
+  executors?: number;
   /** Most images waiting; past it a call rejects at once with QueueFullError. Default 4096. */
   maxQueue?: number;
 }

@@ -89,6 +89,19 @@ describe('dynamic batching', () => {
     expect(stats.latencyMs.samples).toBe(1024);
   });
 
+  it('several executors (one per CUDA stream on a GPU) run batches side by side with the same results', async () => {
+    const multi = await loadModel(digitsModel, { device: 'cpu', batching: { maxBatchSize: 16, executors: 3 } });
+    const n = 400;
+    const results = (await Promise.all(Array.from({ length: n }, (_, i) => multi.classify(inputs[i % inputs.length], { fullPrecision: true })))) as SingleLabelResult[];
+    results.forEach((r, i) => expectSame(r, sequential[i % inputs.length], `call ${i}`));
+    const stats = multi.stats();
+    expect(stats.images).toBe(n);
+    expect(stats.batches).toBeLessThan(n);
+    const pending = Promise.allSettled(Array.from({ length: 100 }, (_, i) => multi.classify(inputs[i % inputs.length])));
+    await multi.dispose();
+    for (const s of await pending) if (s.status === 'rejected') expect(s.reason).toBeInstanceOf(DisposedError);
+  });
+
   it('classifyBatch calls are kept whole and mixed with single calls', async () => {
     const calls = [model.classifyBatch(inputs.slice(0, 5), { fullPrecision: true }), model.classify(inputs[5], { fullPrecision: true }), model.classifyBatch(inputs.slice(6, 9), { fullPrecision: true })];
     const [a, b, c] = await Promise.all(calls);

@@ -48,6 +48,7 @@ edge::BackendOptions readLoadOptions(Napi::Env env, Napi::Value value) {
     options.precision = precision == "fp16" ? edge::Precision::FP16 : precision == "int8" ? edge::Precision::INT8 : edge::Precision::FP32;
   }
   if (obj.Has("cudaGraphs") && obj.Get("cudaGraphs").IsBoolean()) options.cudaGraphs = obj.Get("cudaGraphs").As<Napi::Boolean>();
+  if (obj.Has("cudaStreams") && obj.Get("cudaStreams").IsNumber()) options.cudaStreams = obj.Get("cudaStreams").As<Napi::Number>();
   if (obj.Has("channelsLast") && obj.Get("channelsLast").IsBoolean()) {
     options.channelsLast = obj.Get("channelsLast").As<Napi::Boolean>();
   }

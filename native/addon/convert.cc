@@ -143,6 +143,7 @@ edge::BatchOptions readBatchOptions(Napi::Env env, Napi::Value value) {
     throwError(env, kArg, "batching needs maxBatchSize >= 1, maxDelayMs >= 0 and maxQueue >= 1");
   }
   options.maxQueue = static_cast<size_t>(maxQueue);
+  options.executors = obj.Has("executors") && obj.Get("executors").IsNumber() ? intAttr(env, obj, "executors", "batching") : 0;
   return options;
 }
 

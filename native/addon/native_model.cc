@@ -62,7 +62,8 @@ Napi::Value NativeModel::enqueue(const Napi::CallbackInfo& info) {
 
 void NativeModel::startQueue(const Napi::CallbackInfo& info) {
   auto classifier = live(info.Env());
-  const edge::BatchOptions options = readBatchOptions(info.Env(), info[0]);
+  edge::BatchOptions options = readBatchOptions(info.Env(), info[0]);
+  if (options.executors == 0) options.executors = classifier->backend().concurrency();
   std::string code, message;
   if (!captureErrors([&] { queue_ = std::make_unique<RequestQueue>(info.Env(), classifier, options); }, code, message)) {
     throwError(info.Env(), code, message);

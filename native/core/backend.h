@@ -29,6 +29,7 @@ struct BackendOptions {
   Precision precision = Precision::FP32;  // CUDA only
   bool cudaGraphs = true;                 // CUDA only: capture one graph per batch size and replay it
   bool channelsLast = false;              // CUDA only: NHWC input and 4-D weights (tensor-core friendly)
+  int cudaStreams = 2;                    // CUDA only: batches in flight at once, each on its own stream
   int maxBatchSize = 64;                  // TensorRT: the optimisation profile's largest batch
   size_t workspaceBytes = size_t(1) << 30;  // TensorRT: builder workspace limit
   std::vector<float> calibration;          // TensorRT INT8: preprocessed calibration images, NCHW
@@ -78,6 +79,8 @@ class Backend {
   }
   // True when runEncoded() is available.
   virtual bool gpuDecode() const { return false; }
+  // Batches this backend can run at once (the batcher runs that many executors).
+  virtual int concurrency() const { return 1; }
   // Free and total bytes of the model's GPU; nullopt on the CPU.
   virtual std::optional<std::pair<size_t, size_t>> deviceMemory() const { return std::nullopt; }
   virtual std::string name() const = 0;    // e.g. "torch"

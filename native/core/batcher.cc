@@ -59,7 +59,8 @@ Batcher::Batcher(std::shared_ptr<Classifier> classifier, BatchOptions options)
   if (options_.maxDelayMs < 0) throw Error(ErrorCode::InvalidArgument, "maxDelayMs must be >= 0");
   batchSizes_.assign(static_cast<size_t>(options_.maxBatchSize) + 1, 0);
   Registry& r = registry();
-  executor_ = std::thread([this] { loop(); });
+  const int executors = std::max(1, options_.executors);
+  for (int i = 0; i < executors; ++i) executors_.emplace_back([this] { loop(); });
   std::lock_guard<std::mutex> lock(r.mutex);
   r.live.push_back(this);
 }
@@ -74,7 +75,9 @@ Batcher::~Batcher() {
 void Batcher::stop() {
   close();
   std::lock_guard<std::mutex> lock(joinMutex_);
-  if (executor_.joinable()) executor_.join();
+  for (std::thread& t : executors_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 void Batcher::submit(Request request) {
@@ -117,7 +120,7 @@ BatcherCounters Batcher::counters() const {
   c.batchSizes = batchSizes_;
   c.queuedImages = queuedImages_;
   c.queuedRequests = queue_.size();
-  c.running = running_;
+  c.running = running_ > 0;
   return c;
 }
 
@@ -128,11 +131,11 @@ void Batcher::loop() {
     if (closed_ && queue_.empty()) return;
     std::vector<Queued> batch = gather(lock);
     if (batch.empty()) continue;
-    running_ = true;
+    ++running_;
     lock.unlock();
     run(batch);
     lock.lock();
-    running_ = false;
+    --running_;
   }
 }
 

@@ -1,7 +1,8 @@
 // Dynamic batching: requests from many callers are queued per model and
 // gathered into batches of up to maxBatchSize images, waiting at most
-// maxDelayMs after the first for more, then run on the model's own executor
-// thread (one thread, so that libtorch's intra-op thread pool stays with it).
+// maxDelayMs after the first for more, then run on the model's executor threads
+// (one per batch the backend can run at once: one for CPU models, whose work
+// goes to the process's torch thread anyway; one per CUDA stream on a GPU).
 // Every request completes exactly once through its `done` callback, on the
 // executor thread (or on the caller's thread for a request refused at close).
 // Plain C++: no Node here.
@@ -29,6 +30,7 @@ struct BatchOptions {
   int maxBatchSize = 32;    // images per batch; a single request larger than this runs alone
   double maxDelayMs = 0;    // how long the first request of a batch waits for company
   size_t maxQueue = 4096;   // images waiting (not running) before submit() refuses with QueueFull
+  int executors = 1;        // batches run at once (default: the backend's concurrency, e.g. CUDA streams)
 };
 
 struct Reply {
@@ -55,7 +57,7 @@ struct BatcherCounters {
   std::vector<uint64_t> batchSizes;  // batchSizes[k] = batches of k images (index 0 unused)
   size_t queuedImages = 0;
   size_t queuedRequests = 0;
-  bool running = false;              // a batch is on the executor now
+  bool running = false;              // a batch is on an executor now
 };
 
 class Batcher {
@@ -91,12 +93,12 @@ class Batcher {
   std::deque<Queued> queue_;
   size_t queuedImages_ = 0;
   bool closed_ = false;
-  bool running_ = false;
+  int running_ = 0;
   uint64_t batches_ = 0;
   uint64_t images_ = 0;
   std::vector<uint64_t> batchSizes_;
   std::mutex joinMutex_;
-  std::thread executor_;
+  std::vector<std::thread> executors_;
 };
 
 // Stops every live batcher (running batches finish, queued requests fail with Disposed), for a

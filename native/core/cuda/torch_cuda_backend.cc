@@ -8,8 +8,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "../stopwatch.h"
 #include "../torch_common.h"
@@ -28,6 +31,18 @@ struct CapturedGraph {
   std::unique_ptr<at::cuda::CUDAGraph> graph;
 };
 
+// One CUDA stream and everything a batch in flight on it needs: staging and input path, the float
+// input of run(), and its captured graphs with their memory pool. Batches on different lanes overlap
+// (copies, preprocessing and inference of consecutive batches), so lanes share nothing mutable.
+struct Lane {
+  explicit Lane(c10::cuda::CUDAStream s) : stream(s) {}
+  c10::cuda::CUDAStream stream;
+  GpuInput input;                           // frames / JPEGs -> the input tensor
+  PinnedBuffer hostInput;                   // float input for run()
+  std::map<int, CapturedGraph> graphs;      // by rows (a power of two)
+  at::cuda::MempoolId_t pool = at::cuda::graph_pool_handle();  // shared by this lane's graphs only
+};
+
 class TorchCudaBackend final : public Backend {
  public:
   TorchCudaBackend(torch::jit::Module module, torch::Device device, const BackendOptions& options)
@@ -35,29 +50,36 @@ class TorchCudaBackend final : public Backend {
         device_(device),
         half_(options.precision == Precision::FP16),
         channelsLast_(options.channelsLast),
-        graphs_(options.cudaGraphs),
-        stream_(c10::cuda::getStreamFromPool(/*isHighPriority=*/true, device.index())) {}
+        graphs_(options.cudaGraphs) {
+    const int lanes = std::max(1, std::min(options.cudaStreams, 8));
+    for (int i = 0; i < lanes; ++i) {
+      lanes_.push_back(std::make_unique<Lane>(c10::cuda::getStreamFromPool(/*isHighPriority=*/true, device.index())));
+      free_.push_back(lanes_.back().get());
+    }
+  }
+
+  int concurrency() const override { return static_cast<int>(lanes_.size()); }
 
   Outputs run(int n, int height, int width, const InputWriter& write) override {
-    return guarded(n, height, width, [&] {
-      hostInput_.reserve(static_cast<size_t>(n) * 3 * height * width * sizeof(float));
-      float* host = reinterpret_cast<float*>(hostInput_.data());
+    return guarded(n, height, width, [&](Lane& lane) {
+      lane.hostInput.reserve(static_cast<size_t>(n) * 3 * height * width * sizeof(float));
+      float* host = reinterpret_cast<float*>(lane.hostInput.data());
       const Stopwatch prepare;
       write(host);
       const double prepareMs = prepare.ms();
-      torch::Tensor input = inputTensor(n, height, width);
+      torch::Tensor input = inputTensor(lane, n, height, width);
       torch::Tensor staged = torch::from_blob(host, {n, 3, height, width}, torch::kFloat32);
       // Pinned -> device copy on our stream, then the cast to the model's precision.
       torch::Tensor onDevice = staged.to(device_, /*non_blocking=*/true);
       input.narrow(0, 0, n).copy_(onDevice);
-      Outputs outputs = forward(n, input);
+      Outputs outputs = forward(lane, n, input);
       outputs.prepareMs = prepareMs;
       return outputs;
     });
   }
 
   Outputs runTokens(const int32_t* tokens, int n, int length) override {
-    return guarded(n, 1, length, [&] {
+    return guarded(n, 1, length, [&](Lane&) {
       torch::Tensor ids = torch::from_blob(const_cast<int32_t*>(tokens), {n, length}, torch::kInt32).to(device_, torch::kInt64);
       return toOutputs(firstTensor(module_.forward({ids})), n);
     });
@@ -65,10 +87,10 @@ class TorchCudaBackend final : public Backend {
 
   Outputs runImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
     const int n = static_cast<int>(images.size());
-    return guarded(n, spec.height, spec.width, [&] {
-      torch::Tensor input = inputTensor(n, spec.height, spec.width);
-      const double prepareMs = input_.frames(images, spec, target(input));
-      Outputs outputs = forward(n, input);
+    return guarded(n, spec.height, spec.width, [&](Lane& lane) {
+      torch::Tensor input = inputTensor(lane, n, spec.height, spec.width);
+      const double prepareMs = lane.input.frames(images, spec, target(lane, input));
+      Outputs outputs = forward(lane, n, input);
       outputs.prepareMs = prepareMs;
       return outputs;
     });
@@ -77,9 +99,9 @@ class TorchCudaBackend final : public Backend {
   std::vector<float> preprocessImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
     const int n = static_cast<int>(images.size());
     std::vector<float> result;
-    guarded(n, spec.height, spec.width, [&] {
+    guarded(n, spec.height, spec.width, [&](Lane& lane) {
       torch::Tensor input = emptyInput(n, spec.height, spec.width);
-      input_.frames(images, spec, target(input));
+      lane.input.frames(images, spec, target(lane, input));
       torch::Tensor host = input.to(torch::kCPU, torch::kFloat32).contiguous();
       result.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
       return Outputs{};
@@ -91,12 +113,12 @@ class TorchCudaBackend final : public Backend {
   Outputs runEncoded(const std::vector<EncodedView>& images, const PreprocessSpec& spec, uint64_t maxPixels,
                      std::vector<std::pair<int, int>>* sizes) override {
     const int n = static_cast<int>(images.size());
-    return guarded(n, spec.height, spec.width, [&] {
-      torch::Tensor input = inputTensor(n, spec.height, spec.width);
+    return guarded(n, spec.height, spec.width, [&](Lane& lane) {
+      torch::Tensor input = inputTensor(lane, n, spec.height, spec.width);
       const Stopwatch prepare;
-      *sizes = input_.jpegs(images, spec, maxPixels, target(input));
+      *sizes = lane.input.jpegs(images, spec, maxPixels, target(lane, input));
       const double prepareMs = prepare.ms();
-      Outputs outputs = forward(n, input);
+      Outputs outputs = forward(lane, n, input);
       outputs.prepareMs = prepareMs;
       return outputs;
     });
@@ -106,9 +128,9 @@ class TorchCudaBackend final : public Backend {
                                        uint64_t maxPixels) override {
     const int n = static_cast<int>(images.size());
     std::vector<float> result;
-    guarded(n, spec.height, spec.width, [&] {
+    guarded(n, spec.height, spec.width, [&](Lane& lane) {
       torch::Tensor input = emptyInput(n, spec.height, spec.width);
-      input_.jpegs(images, spec, maxPixels, target(input));
+      lane.input.jpegs(images, spec, maxPixels, target(lane, input));
       torch::Tensor host = input.to(torch::kCPU, torch::kFloat32).contiguous();
       result.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
       return Outputs{};
@@ -144,49 +166,75 @@ class TorchCudaBackend final : public Backend {
   }
 
   // Where the preprocessing writes: `input`'s memory, in the model's precision and layout, on our stream.
-  GpuTarget target(const torch::Tensor& input) const {
+  GpuTarget target(const Lane& lane, const torch::Tensor& input) const {
     GpuTarget t;
     t.out = input.data_ptr();
     t.half = half_;
     t.nhwc = channelsLast_;
     t.device = device_.index();
-    t.stream = stream_.stream();
+    t.stream = lane.stream.stream();
     return t;
   }
 
-  // Runs `body` under the model's lock, device and stream; maps failures to typed errors.
+  // A free lane for the length of one call (waits while all are busy).
+  class Lease {
+   public:
+    explicit Lease(TorchCudaBackend& backend) : backend_(backend) {
+      std::unique_lock<std::mutex> lock(backend_.laneMutex_);
+      backend_.laneFree_.wait(lock, [&] { return !backend_.free_.empty(); });
+      lane_ = backend_.free_.back();
+      backend_.free_.pop_back();
+    }
+    ~Lease() {
+      {
+        std::lock_guard<std::mutex> lock(backend_.laneMutex_);
+        backend_.free_.push_back(lane_);
+      }
+      backend_.laneFree_.notify_one();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lane& lane() const { return *lane_; }
+
+   private:
+    TorchCudaBackend& backend_;
+    Lane* lane_ = nullptr;
+  };
+
+  // Runs `body(lane)` on a free lane, under the model's device and that lane's stream; maps failures to typed errors.
   template <typename Body>
   Outputs guarded(int n, int height, int width, Body&& body) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    const Lease lease(*this);
+    Lane& lane = lease.lane();
     try {
       c10::InferenceMode inference;
       c10::cuda::CUDAGuard deviceGuard(device_);
-      c10::cuda::CUDAStreamGuard streamGuard(stream_);
-      return body();
+      c10::cuda::CUDAStreamGuard streamGuard(lane.stream);
+      return body(lane);
     } catch (const Error& e) {
-      if (e.code() == ErrorCode::OutOfMemory) releaseCachedMemory();
+      if (e.code() == ErrorCode::OutOfMemory) releaseCachedMemory(lane);
       throw;
     } catch (const std::exception& e) {
       Error error = forwardError(e, n, height, width);
-      if (error.code() == ErrorCode::OutOfMemory) releaseCachedMemory();
+      if (error.code() == ErrorCode::OutOfMemory) releaseCachedMemory(lane);
       throw error;
     }
   }
 
-  // After an out-of-memory failure: drop the captured graphs and the allocator's cache so that smaller batches fit.
-  void releaseCachedMemory() {
-    graphsByBatch_.clear();
-    pool_ = at::cuda::graph_pool_handle();
-    input_.release();
+  // After an out-of-memory failure: drop the lane's graphs and scratch, and the allocator's unused cache,
+  // so that smaller batches fit. (Other lanes keep theirs: emptyCache frees only unused blocks.)
+  void releaseCachedMemory(Lane& lane) {
+    lane.graphs.clear();
+    lane.pool = at::cuda::graph_pool_handle();
+    lane.input.release();
     cudaGetLastError();
     c10::cuda::CUDACachingAllocator::emptyCache();
   }
 
-  // The tensor to write a batch of n into: a captured graph's static input, or a fresh one.
   // With graphs, a batch of n runs in the graph of the next power of two — the rows past n hold zeros
   // or an earlier batch's inputs, and their outputs are dropped — so that the dynamic batcher's many
   // batch sizes need at most log2(max) graphs, all allocating from one memory pool (their replays never
-  // overlap: the model's lock orders them).
+  // overlap: a lane runs one batch at a time).
   int rowsFor(int n) const {
     if (!graphs_) return n;
     int rows = 1;
@@ -195,11 +243,11 @@ class TorchCudaBackend final : public Backend {
   }
 
   // The tensor to write a batch of n into (rowsFor(n) rows): a captured graph's static input, or a new one.
-  torch::Tensor inputTensor(int n, int height, int width) {
+  torch::Tensor inputTensor(Lane& lane, int n, int height, int width) {
     const int rows = rowsFor(n);
     if (graphs_) {
-      auto it = graphsByBatch_.find(rows);
-      if (it != graphsByBatch_.end() && it->second.input.size(2) == height && it->second.input.size(3) == width) {
+      auto it = lane.graphs.find(rows);
+      if (it != lane.graphs.end() && it->second.input.size(2) == height && it->second.input.size(3) == width) {
         return it->second.input;
       }
     }
@@ -209,16 +257,16 @@ class TorchCudaBackend final : public Backend {
   }
 
   // Runs `input` (its first n rows are the batch) and returns the n rows of scores.
-  Outputs forward(int n, const torch::Tensor& input) {
+  Outputs forward(Lane& lane, int n, const torch::Tensor& input) {
     const int rows = static_cast<int>(input.size(0));
     if (graphs_) {
-      auto it = graphsByBatch_.find(rows);
-      if (it != graphsByBatch_.end() && it->second.input.data_ptr() == input.data_ptr()) {
+      auto it = lane.graphs.find(rows);
+      if (it != lane.graphs.end() && it->second.input.data_ptr() == input.data_ptr()) {
         it->second.graph->replay();
         return toOutputs(it->second.output.narrow(0, 0, n), n);
       }
-      if (it == graphsByBatch_.end() && capture(rows, input)) {
-        CapturedGraph& g = graphsByBatch_.at(rows);
+      if (it == lane.graphs.end() && capture(lane, rows, input)) {
+        CapturedGraph& g = lane.graphs.at(rows);
         g.input.copy_(input);
         g.graph->replay();
         return toOutputs(g.output.narrow(0, 0, n), n);
@@ -228,24 +276,25 @@ class TorchCudaBackend final : public Backend {
   }
 
   // Captures the forward pass for batch size n; on failure graphs are turned off for this model.
-  bool capture(int n, const torch::Tensor& like) {
+  bool capture(Lane& lane, int n, const torch::Tensor& like) {
     CapturedGraph g;
     g.input = torch::empty_like(like);  // keeps like's memory format
     g.input.copy_(like);
     try {
       for (int i = 0; i < 3; ++i) module_.forward({g.input});  // warm-up: profiling executor, cuDNN autotuning
-      EDGE_CUDA_CHECK(cudaStreamSynchronize(stream_.stream()));
+      EDGE_CUDA_CHECK(cudaStreamSynchronize(lane.stream.stream()));
       g.graph = std::make_unique<at::cuda::CUDAGraph>();
-      g.graph->capture_begin(pool_);
+      // thread-local capture: other lanes keep running (and allocating) on their own threads meanwhile
+      g.graph->capture_begin(lane.pool, cudaStreamCaptureModeThreadLocal);
       try {
         g.output = firstTensor(module_.forward({g.input}));
         g.graph->capture_end();
       } catch (...) {
         cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
-        cudaStreamIsCapturing(stream_.stream(), &status);
+        cudaStreamIsCapturing(lane.stream.stream(), &status);
         if (status != cudaStreamCaptureStatusNone) {
           cudaGraph_t broken = nullptr;
-          cudaStreamEndCapture(stream_.stream(), &broken);
+          cudaStreamEndCapture(lane.stream.stream(), &broken);
           if (broken) cudaGraphDestroy(broken);
         }
         cudaGetLastError();  // clear the capture error
@@ -256,21 +305,19 @@ class TorchCudaBackend final : public Backend {
       graphs_ = false;  // this model cannot be captured: run it eagerly from now on
       return false;
     }
-    graphsByBatch_.emplace(n, std::move(g));
+    lane.graphs.emplace(n, std::move(g));
     return true;
   }
 
-  torch::jit::Module module_;
+  torch::jit::Module module_;  // forward() may run on several lanes at once (TorchScript inference is thread-safe)
   torch::Device device_;
   bool half_;
   bool channelsLast_;
-  bool graphs_;
-  c10::cuda::CUDAStream stream_;
-  std::mutex mutex_;
-  GpuInput input_;          // frames / JPEGs -> the input tensor
-  PinnedBuffer hostInput_;  // float input for run()
-  std::map<int, CapturedGraph> graphsByBatch_;  // by rows (a power of two)
-  at::cuda::MempoolId_t pool_ = at::cuda::graph_pool_handle();  // shared by the graphs
+  std::atomic<bool> graphs_;  // off for good once a capture fails
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::mutex laneMutex_;
+  std::condition_variable laneFree_;
+  std::vector<Lane*> free_;
 };
 
 }  // namespace
