@@ -106,3 +106,40 @@ describe('dispose', () => {
     for (const o of outcomes) expect(['ok', 'ERR_DISPOSED']).toContain(o);
   });
 });
+
+// The binding itself, called with garbage as a careless direct caller might: errors, never an abort.
+describe('the native binding rejects malformed calls', () => {
+  it('with typed errors and the process alive', async () => {
+    const { native } = await import('../lib/binding');
+    const { binding } = native();
+    const nativeModel = await binding.loadModel(digitsModel, {
+      backend: 'torch', maxBatchSize: 8, workspaceMb: 64, device: 'cpu', threads: 0, optimize: true, precision: 'fp32', cudaGraphs: false, channelsLast: false,
+    });
+    const throwsCode = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+      return 'no error';
+    };
+    expect(throwsCode(() => nativeModel.enqueue([] as never, false))).toBe('ERR_INVALID_ARGUMENT'); // before startQueue
+    nativeModel.startQueue({ maxBatchSize: 4, maxDelayMs: 0, maxQueue: 16, executors: 0 });
+    for (const bad of [null, 'frames', [null], [{ data: 'x' }], [{ data: new Uint8Array(4), width: 'w', height: 1, format: 'rgb' }], [{ data: new Uint8Array(4), width: 1, height: 1, format: 'cmyk' }], [new Float32Array(4)]]) {
+      expect(throwsCode(() => nativeModel.enqueue(bad as never, false)), JSON.stringify(bad)).toBe('ERR_INVALID_ARGUMENT');
+      expect(throwsCode(() => nativeModel.enqueue(bad as never, true)), JSON.stringify(bad)).toBe('ERR_INVALID_ARGUMENT');
+    }
+    // pixels the core refuses fail only that request, asynchronously
+    const [tooShort] = nativeModel.enqueue([{ data: new Uint8Array(3), width: 8, height: 8, format: 'rgb' }], false);
+    await expect(tooShort).rejects.toMatchObject({ code: 'ERR_INVALID_IMAGE' });
+    expect(throwsCode(() => nativeModel.configure({} as never))).toBe('ERR_INVALID_ARGUMENT');
+    expect(throwsCode(() => nativeModel.startQueue({ maxBatchSize: 0, maxDelayMs: 0, maxQueue: 1, executors: 0 }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(throwsCode(() => nativeModel.runTokens(new Int32Array(5), 2))).toBe('ERR_INVALID_ARGUMENT'); // not whole rows
+    await expect(nativeModel.runTokens(new Int32Array(8), 2)).rejects.toMatchObject({ code: 'ERR_INFERENCE' }); // an image model
+    await expect(nativeModel.infer(new Float32Array(7), 1)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    expect(throwsCode(() => binding.loadModel(42 as never, {} as never))).toBe('ERR_INVALID_ARGUMENT');
+    await expect(binding.preprocess([{ data: new Uint8Array(1), width: 4, height: 4, format: 'rgb' }], { width: 8, height: 8, resize: 'stretch', pad: 0, channelOrder: 'rgb', mean: [0, 0, 0], std: [1, 1, 1], activation: 'none', maxPixels: 0, preprocessThreads: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_IMAGE' });
+    nativeModel.dispose();
+    expect(throwsCode(() => nativeModel.enqueue([], false))).toBe('ERR_DISPOSED');
+  });
+});
