@@ -25,6 +25,7 @@ Options:
       --timeout-ms <n>       time allowed per image, queue included (default 30000)
   -d, --device <device>      auto | cpu | cuda | cuda:N (default auto)
       --clip <dir>           a CLIP package (scripts/models/export_clip.py) for POST /clip/compare
+      --skip-warmup          do not run blank batches through each model before listening
   -h, --help                 show this help
 
 Prints 'listening on http://HOST:PORT' on stdout when ready. SIGTERM/SIGINT: stop accepting, finish
@@ -46,6 +47,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'timeout-ms': { type: 'string' },
     device: { type: 'string', short: 'd' },
     clip: { type: 'string' },
+    'skip-warmup': { type: 'boolean' },
   }, USAGE, 'serve');
   if (!parsed) return EXIT.usage;
   if (parsed.help) return EXIT.ok;
@@ -95,6 +97,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
       await Promise.all(Object.values(models).map((m) => m.dispose()));
       return EXIT.failed;
     }
+  }
+  if (!v['skip-warmup']) {
+    // the first requests should not pay for lazy initialisation, autotuning or graph capture
+    await Promise.all(Object.values(models).map((m) => m.warmup().catch(() => undefined)));
   }
   const app = createServer({ models, clip, apiKeys: keys, allowUrlHosts: v['allow-url-host'] as string[] | undefined, maxBodyBytes: Math.round(maxBodyMb * 2 ** 20), requestTimeoutMs: timeoutMs });
   let address: string;

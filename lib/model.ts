@@ -96,6 +96,7 @@ export class Model {
   readonly #info: ModelInfo;
   readonly #pixelLimit: number;
   readonly #gpuDecode: boolean;
+  readonly #maxBatchSize: number;
   #disposed = false;
   #lastTiming: CallTiming | undefined;
   readonly #pending = new Set<Promise<unknown>>();
@@ -104,7 +105,8 @@ export class Model {
   readonly #latencies = new Float64Array(WINDOW);
   readonly #queued = new Float64Array(WINDOW);
 
-  private constructor(nativeModel: NativeModel, info: ModelInfo, pixelLimit: number, gpuDecode: boolean) {
+  private constructor(nativeModel: NativeModel, info: ModelInfo, pixelLimit: number, gpuDecode: boolean, maxBatchSize: number) {
+    this.#maxBatchSize = maxBatchSize;
     this.#native = nativeModel;
     this.#info = info;
     this.#pixelLimit = pixelLimit;
@@ -161,9 +163,11 @@ export class Model {
       const where = found.source === 'options' ? 'loadModel options' : `${file} (${found.source} metadata)`;
       const partial = completeMetadata({ ...found.metadata, ...(o.metadata as Partial<ModelMetadata> | undefined) }, where);
       const config = nativeConfig({ ...partial, class_names: [] }, pixelLimit, preprocessThreads);
+      let batching: Required<BatchingOptions>;
       try {
         nativeModel.configure(config);
-        nativeModel.startQueue(batchingOptions(o.batching ?? {}, nativeModel.device.startsWith('cuda')));
+        batching = batchingOptions(o.batching ?? {}, nativeModel.device.startsWith('cuda'));
+        nativeModel.startQueue(batching);
       } catch (error) {
         throw fromNative(error);
       }
@@ -184,7 +188,7 @@ export class Model {
         metadataSource: found.source,
         numClasses: probe.cols,
       };
-      return new Model(nativeModel, info, pixelLimit, decode !== 'cpu' && nativeModel.gpuDecode);
+      return new Model(nativeModel, info, pixelLimit, decode !== 'cpu' && nativeModel.gpuDecode, batching!.maxBatchSize);
     } catch (error) {
       nativeModel.dispose();
       if (error instanceof EdgeClassifyError && error.code === 'ERR_INFERENCE') {
@@ -251,6 +255,28 @@ export class Model {
       this.#native.dispose();
     }
     await Promise.allSettled([...this.#pending]);
+  }
+
+  /**
+   * Runs blank images through the whole path at these batch sizes (default: 1 and the batching
+   * maxBatchSize) so that the first real calls do not pay for lazy initialisation, cuDNN autotuning or
+   * CUDA-graph capture. Not counted as calls in stats() (its batches are).
+   */
+  async warmup(batchSizes?: readonly number[]): Promise<void> {
+    const sizes = batchSizes ?? [...new Set([1, this.#maxBatchSize])];
+    if (!Array.isArray(sizes) || sizes.length === 0) throw invalid('batchSizes', 'a non-empty array of batch sizes', batchSizes);
+    sizes.forEach((n, i) => integer(`batchSizes[${i}]`, n, 1, 65536));
+    this.#live();
+    const { width, height } = this.#info.metadata.input;
+    const frame = { data: new Uint8Array(width * height * 3), width, height, format: 'rgb' as const };
+    for (const n of sizes) {
+      const control = new CallControl(undefined, undefined);
+      try {
+        await this.#submit(Array(n).fill(frame), false, control);
+      } finally {
+        control.dispose();
+      }
+    }
   }
 
   /** Counters for monitoring: calls, failures, queue depth, batch sizes, latency percentiles. */

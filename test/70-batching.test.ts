@@ -134,6 +134,19 @@ describe('dynamic batching', () => {
     expect(good).toBe(40);
   });
 
+  it('warmup() runs blank batches without counting calls', async () => {
+    const m = await loadModel(digitsModel, { device: 'cpu', batching: { maxBatchSize: 8 } });
+    await m.warmup();
+    await m.warmup([3]);
+    const stats = m.stats();
+    expect(stats.calls).toBe(0);
+    expect(stats.images).toBe(1 + 8 + 3);
+    await expect(m.warmup([0])).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(m.warmup([] as never)).rejects.toBeInstanceOf(InvalidOptionError);
+    await m.dispose();
+    await expect(m.warmup()).rejects.toBeInstanceOf(DisposedError);
+  });
+
   it('rejects bad batching and call options with typed errors', async () => {
     await expect(loadModel(digitsModel, { batching: { maxBatchSize: 0 } })).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(loadModel(digitsModel, { batching: { maxDelayMs: -1 } })).rejects.toBeInstanceOf(InvalidOptionError);
