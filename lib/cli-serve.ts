@@ -74,6 +74,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const specs = (v.model as string[] | undefined) ?? [`digits/1=${defaultModelPath}`];
   const models: Record<string, Model> = {};
+  const disposeAll = () => Promise.all(Object.values(models).map((m) => m.dispose()));
   for (const spec of specs) {
     const match = /^([^/=\s]+\/[^/=\s]+)=(.+)$/.exec(spec);
     if (!match) {
@@ -84,7 +85,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       models[match[1]] = await loadModel(match[2], { device: ((v.device as string | undefined) ?? 'auto') as Device, limitInputPixels: maxPixels });
     } catch (error) {
       fail(`serve: ${match[1]}: ${(error as Error).message}`);
-      await Promise.all(Object.values(models).map((m) => m.dispose()));
+      await disposeAll();
       return EXIT.failed;
     }
   }
@@ -94,7 +95,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       clip = await loadClip(v.clip as string, { device: ((v.device as string | undefined) ?? 'auto') as Device, limitInputPixels: maxPixels });
     } catch (error) {
       fail(`serve: --clip: ${(error as Error).message}`);
-      await Promise.all(Object.values(models).map((m) => m.dispose()));
+      await disposeAll();
       return EXIT.failed;
     }
   }
@@ -108,7 +109,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     address = await app.listen({ host, port });
   } catch (error) {
     fail(`serve: cannot listen on ${host}:${port}: ${(error as Error).message}`);
-    await Promise.all(Object.values(models).map((m) => m.dispose()));
+    await disposeAll();
     return EXIT.failed;
   }
   process.stdout.write(`listening on ${address} (models: ${Object.keys(models).join(', ')}; ${keys.length ? `${keys.length} API key(s)` : 'no API keys'})\n`);
@@ -121,7 +122,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await app.close();
-  await Promise.all(Object.values(models).map((m) => m.dispose()));
+  await disposeAll();
   await clip?.dispose();
   return EXIT.ok;
 }

@@ -400,9 +400,7 @@ export class Model {
       (async () => {
         const sources = await control.race(this.#sources(images, 'images'));
         const { out } = await this.#infer(sources, control);
-        const slot = this.#succeeded++ % WINDOW;
-        this.#latencies[slot] = performance.now() - start;
-        this.#queued[slot] = out.queuedMs;
+        this.#recordSuccess(performance.now() - start, out.queuedMs);
         return rows(out);
       })(),
       control,
@@ -437,10 +435,15 @@ export class Model {
       decodeMs: timing.decodeMs + sourcesMs,
       resultMs: performance.now() - end,
     };
-    const slot = this.#succeeded++ % WINDOW;
-    this.#latencies[slot] = end - start;
-    this.#queued[slot] = out.queuedMs;
+    this.#recordSuccess(end - start, out.queuedMs);
     return results;
+  }
+
+  /** A call succeeded: its latency and queueing time go into the window of stats(). */
+  #recordSuccess(latencyMs: number, queuedMs: number): void {
+    const slot = this.#succeeded++ % WINDOW;
+    this.#latencies[slot] = latencyMs;
+    this.#queued[slot] = queuedMs;
   }
 }
 

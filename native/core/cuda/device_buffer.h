@@ -14,29 +14,14 @@ class DeviceBuffer {
  public:
   // At least `bytes`, on the current device.
   void* reserve(size_t bytes) {
-    if (bytes > capacity_) {
-      data_.reset();
-      capacity_ = 0;
-      void* p = nullptr;
-      EDGE_CUDA_CHECK(cudaMalloc(&p, bytes));
-      data_.reset(p);
-      capacity_ = bytes;
-    }
+    EDGE_CUDA_CHECK(grow(bytes));
     return data_.get();
   }
   // As reserve(), reporting failure instead of throwing (for callbacks that must not throw).
   bool reserveNoThrow(size_t bytes) noexcept {
-    if (bytes <= capacity_) return true;
-    data_.reset();
-    capacity_ = 0;
-    void* p = nullptr;
-    if (cudaMalloc(&p, bytes) != cudaSuccess) {
-      cudaGetLastError();
-      return false;
-    }
-    data_.reset(p);
-    capacity_ = bytes;
-    return true;
+    if (grow(bytes) == cudaSuccess) return true;
+    cudaGetLastError();
+    return false;
   }
   void release() {
     data_.reset();
@@ -46,6 +31,18 @@ class DeviceBuffer {
   size_t capacity() const { return capacity_; }
 
  private:
+  cudaError_t grow(size_t bytes) noexcept {
+    if (bytes <= capacity_) return cudaSuccess;
+    data_.reset();
+    capacity_ = 0;
+    void* p = nullptr;
+    const cudaError_t status = cudaMalloc(&p, bytes);
+    if (status != cudaSuccess) return status;
+    data_.reset(p);
+    capacity_ = bytes;
+    return cudaSuccess;
+  }
+
   struct Free {
     void operator()(void* p) const noexcept { cudaFree(p); }
   };

@@ -17,6 +17,7 @@
 #include "../stopwatch.h"
 #include "../torch_common.h"
 #include "cuda_check.h"
+#include "device_memory.h"
 #include "pinned_buffer.h"
 #include "gpu_input.h"
 
@@ -144,15 +145,7 @@ class TorchCudaBackend final : public Backend {
   std::string name() const override { return "torch"; }
   std::string device() const override { return device_.str(); }
 
-  std::optional<std::pair<size_t, size_t>> deviceMemory() const override {
-    c10::cuda::CUDAGuard deviceGuard(device_);
-    size_t free = 0, total = 0;
-    if (cudaMemGetInfo(&free, &total) != cudaSuccess) {
-      cudaGetLastError();
-      return std::nullopt;
-    }
-    return std::make_pair(free, total);
-  }
+  std::optional<std::pair<size_t, size_t>> deviceMemory() const override { return edge::deviceMemory(device_.index()); }
 
  private:
   torch::TensorOptions dtypeOptions() const {

@@ -19,6 +19,7 @@
 
 #include "../cuda/cuda_check.h"
 #include "../cuda/device_buffer.h"
+#include "../cuda/device_memory.h"
 #include "../cuda/gpu_input.h"
 #include "../cuda/pinned_buffer.h"
 #include "../error.h"
@@ -312,14 +313,7 @@ class TensorRtBackend final : public Backend {
   bool gpuDecode() const override { return true; }
 #endif
 
-  std::optional<std::pair<size_t, size_t>> deviceMemory() const override {
-    size_t free = 0, total = 0;
-    if (cudaSetDevice(device_) != cudaSuccess || cudaMemGetInfo(&free, &total) != cudaSuccess) {
-      cudaGetLastError();
-      return std::nullopt;
-    }
-    return std::make_pair(free, total);
-  }
+  std::optional<std::pair<size_t, size_t>> deviceMemory() const override { return edge::deviceMemory(device_); }
 
   std::string name() const override { return "tensorrt"; }
   std::string device() const override { return "cuda:" + std::to_string(device_); }
