@@ -3,8 +3,8 @@
 // libtorch's CPU kernels parallelise with OpenMP, and OpenMP keeps one team of
 // threads per thread that starts parallel work: when several long-lived
 // threads run libtorch (libuv's pool, one thread per model), their idle teams
-// slow each other down several-fold (seen here: mobilenet_v3_small batch 1
-// 4.4 ms from one thread, 12 ms once a second thread had run the model).
+// slow each other down (`npm run bench`, mobilenet_v3_small batch 1 from a raw frame:
+// 8.37 ms before this executor, 3.79 ms with it).
 // So every CPU-side libtorch call of this process (loading, CPU inference)
 // goes through one Executor, torchThread(); CUDA batches run on their model's
 // own thread.
