@@ -77,6 +77,29 @@ export function decodeBase64Image(text: string, what: string): Buffer {
 }
 
 /** HTTP status of a library error. */
+const DISCARD_LIMIT_BYTES = 256 << 20;
+const DISCARD_LIMIT_MS = 10_000;
+
+/** Reads and drops what is left of a request body, for at most `maxBytes` or `ms`. */
+function discardBody(body: NodeJS.ReadableStream & { readableEnded?: boolean; destroyed?: boolean }, maxBytes: number, ms: number): Promise<void> {
+  if (body.readableEnded || body.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      body.removeListener('data', onData).removeListener('end', finish).removeListener('error', finish).removeListener('close', finish);
+      resolve();
+    };
+    const onData = (chunk: Buffer | string) => {
+      seen += chunk.length;
+      if (seen > maxBytes) finish();
+    };
+    const timer = setTimeout(finish, ms);
+    body.on('data', onData).once('end', finish).once('error', finish).once('close', finish);
+    body.resume();
+  });
+}
+
 function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.statusCode;
   if (error instanceof DecodeError || error instanceof InvalidImageError || error instanceof InvalidOptionError) return 400;
@@ -122,16 +145,19 @@ export function createServer(options: ServerOptions): FastifyInstance {
     const key = query.api_key ?? request.headers['x-api-key'] ?? (body && typeof body === 'object' ? body.api_key : undefined);
     if (typeof key !== 'string' || !keys.has(key)) throw new HttpError(403, 'Forbidden');
   });
-  app.setErrorHandler((error, _request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
     const status = statusOf(error);
     const code = (error as { code?: string }).code;
+    // The client may still be sending the oversized body: read the rest away (bounded) so that it
+    // sees the 413 instead of a broken pipe when the connection closes under its write.
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') await discardBody(request.raw, DISCARD_LIMIT_BYTES, DISCARD_LIMIT_MS);
     const message =
       status === 403 ? 'Forbidden'
       : code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `the request body is over the limit of ${maxBody} bytes`
       : status >= 500 && !(error instanceof EdgeClassifyError) ? 'internal error'
       : (error as Error).message;
     if (error instanceof QueueFullError) reply.header('retry-after', '1');
-    reply.code(status).send({ message });
+    return reply.code(status).send({ message });
   });
   app.setNotFoundHandler((_request, reply) => {
     reply.code(404).send({ message: 'Not Found' });

@@ -138,6 +138,13 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     }
   });
 
+  it('clients still sending an oversized body read the 413 (no broken pipe)', async () => {
+    const big = 'A'.repeat(6 << 20);
+    const statuses = await Promise.all(Array.from({ length: 12 }, () =>
+      fetch(`${server.url}/digits/1?api_key=${KEY}`, { method: 'POST', body: big, headers: { 'content-type': 'text/plain' } }).then((r) => r.status)));
+    expect(statuses).toEqual(statuses.map(() => 413));
+  });
+
   it('a base64 body that names a local file is never read as a path', async () => {
     const res = await fetch(`${server.url}/digits/1?api_key=${KEY}`, { method: 'POST', body: 'L2V0Yy9wYXNzd2Q=' }); // "/etc/passwd"
     expect(res.status).toBe(400);
