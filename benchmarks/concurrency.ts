@@ -65,32 +65,39 @@ async function main() {
     console.log(`c=${concurrency} ${impl}: ${load.imagesPerSecond.toFixed(0)} img/s, p50 ${load.latency.medianMs.toFixed(1)} ms, p99 ${load.latency.p99Ms.toFixed(1)} ms, event loop p99 ${load.eventLoopP99Ms.toFixed(2)} ms${load.meanBatch ? `, mean batch ${load.meanBatch.toFixed(1)}` : ''}`);
   };
 
+  // Every implementation at one concurrency before the next concurrency: the machine's drift over
+  // the run affects them alike, and the ratios in each row compare like with like.
+  const runners: { impl: string; call: () => Promise<unknown>; model?: Model }[] = [];
   for (const [impl, batching] of [['edge-classify, batching', { maxBatchSize: device === 'cpu' ? 32 : 64 }], ['edge-classify, no batching', false]] as const) {
     const model: Model = await loadModel(file, { device: device as 'cpu', batching, precision: device === 'cpu' ? 'fp32' : 'fp16' });
-    for (const c of CONCURRENCY) {
-      const before = model.stats();
-      const load = await closedLoop(c, () => model.classify(raw));
-      const after = model.stats();
-      push(impl, c, { ...load, meanBatch: (after.images - before.images) / Math.max(1, after.batches - before.batches) });
-    }
-    await model.dispose();
+    runners.push({ impl, model, call: () => model.classify(raw) });
   }
-
+  let release = async () => {};
   if (device === 'cpu') {
     const ort = loadOrt();
     const threads = os.availableParallelism();
     const session = await ort.InferenceSession.create(path.join(fixtures, 'models', `${modelName}.onnx`), { intraOpNumThreads: threads, interOpNumThreads: 1 });
-    const meta = (await loadModel(file, { device: 'cpu' })).info.metadata;
-    for (const c of CONCURRENCY) {
-      const load = await closedLoop(c, async () => {
+    const meta = runners[0].model!.info.metadata;
+    runners.push({
+      impl: 'onnxruntime-node+sharp',
+      call: async () => {
         const tensor = new Float32Array(3 * meta.input.width * meta.input.height);
         await sharpPipeline(raw as never, meta, tensor, 0);
         return session.run({ input: new ort.Tensor('float32', tensor, [1, 3, meta.input.height, meta.input.width]) });
-      });
-      push('onnxruntime-node+sharp', c, load);
-    }
-    await session.release();
+      },
+    });
+    release = () => session.release();
   }
+  for (const c of CONCURRENCY) {
+    for (const { impl, call, model } of runners) {
+      const before = model?.stats();
+      const load = await closedLoop(c, call);
+      const after = model?.stats();
+      push(impl, c, before && after ? { ...load, meanBatch: (after.images - before.images) / Math.max(1, after.batches - before.batches) } : load);
+    }
+  }
+  for (const { model } of runners) await model?.dispose();
+  await release();
 
   const ours = (r: Row) => rows.find((o) => o.impl === 'edge-classify, batching' && o.batch === r.batch);
   writeResults(`concurrency-${device}`, `edge-classify under concurrent load (${modelName}, ${device})`, rows, { seconds, device, model: modelName },

@@ -12,6 +12,14 @@ export class CallControl {
   readonly #onAbort: (() => void) | undefined;
   readonly #timer: NodeJS.Timeout | undefined;
 
+  /** The control of a call without signal or timeout: it never fires, and race() adds nothing. */
+  static readonly NONE = new CallControl(undefined, undefined);
+
+  /** NONE when there is neither signal nor timeout. */
+  static of(signal: AbortSignal | undefined, timeoutMs: number | undefined): CallControl {
+    return signal === undefined && timeoutMs === undefined ? CallControl.NONE : new CallControl(signal, timeoutMs);
+  }
+
   constructor(signal: AbortSignal | undefined, timeoutMs: number | undefined) {
     if (signal) {
       const aborted = () => new AbortedError(`the call was aborted: ${String(signal.reason)}`, { cause: signal.reason });
@@ -35,6 +43,7 @@ export class CallControl {
 
   /** `work`, unless the call is aborted or times out first (then `cancel` runs and the call rejects). */
   race<T>(work: Promise<T>, cancel?: () => void): Promise<T> {
+    if (this.#reason === undefined && this.#signal === undefined && this.#timer === undefined) return work; // can never fire
     return new Promise<T>((resolve, reject) => {
       if (this.#reason) {
         cancel?.();

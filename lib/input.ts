@@ -90,8 +90,11 @@ function fromBase64(text: string, name: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-/** Resolves one input to encoded bytes or raw pixels. `name` is used in error messages (e.g. "images[3]"). */
-export async function toSource(input: ImageInput, name: string, pixelLimit: number): Promise<Source> {
+/**
+ * Resolves one input to encoded bytes or raw pixels. `name` is used in error messages (e.g. "images[3]").
+ * Synchronous (no promise on the hot path) except for strings that may name a file.
+ */
+export function toSource(input: ImageInput, name: string, pixelLimit: number): Source | Promise<Source> {
   if (input instanceof Uint8Array) return { kind: 'encoded', bytes: input, name };
   if (typeof input === 'string') {
     if (input.length === 0) throw new InvalidOptionError(`${name} is an empty string: expected a file path or base64 image data`);
@@ -102,13 +105,17 @@ export async function toSource(input: ImageInput, name: string, pixelLimit: numb
       }
       return { kind: 'encoded', bytes: fromBase64(input.slice(comma + 1), name), name };
     }
-    const stat = input.length < 4096 ? await fs.stat(input).catch(() => undefined) : undefined;
-    if (stat?.isFile()) return { kind: 'encoded', bytes: await fs.readFile(input), name: `${name} (${input})`, imagePath: input };
-    if (stat?.isDirectory()) throw new InvalidOptionError(`${name} (${input}) is a directory, not an image file`);
-    return { kind: 'encoded', bytes: fromBase64(input, name), name };
+    return fileOrBase64(input, name);
   }
   if (isPlainObject(input) && 'data' in input) return { kind: 'raw', frame: rawFrame(input, name, pixelLimit) };
   throw invalid(name, 'a Buffer/Uint8Array of an encoded image, a file path, a base64 string or raw pixels {data, width, height, channels}', input);
+}
+
+async function fileOrBase64(input: string, name: string): Promise<Source> {
+  const stat = input.length < 4096 ? await fs.stat(input).catch(() => undefined) : undefined;
+  if (stat?.isFile()) return { kind: 'encoded', bytes: await fs.readFile(input), name: `${name} (${input})`, imagePath: input };
+  if (stat?.isDirectory()) throw new InvalidOptionError(`${name} (${input}) is a directory, not an image file`);
+  return { kind: 'encoded', bytes: fromBase64(input, name), name };
 }
 
 /** Decodes a source on the CPU (raw pixels pass through untouched). */

@@ -10,6 +10,7 @@ import { expandImages } from './files';
 import { DEFAULT_PIXEL_LIMIT, toFrame, toSource, type Source } from './input';
 import { gpuDecodable } from './jpeg';
 import { completeMetadata, findMetadata, PAD_VALUES, resolveModelFile } from './metadata';
+import { pace } from './pace';
 import { multiLabel, singleLabel } from './result';
 import type {
   BatchingOptions,
@@ -270,12 +271,7 @@ export class Model {
     const { width, height } = this.#info.metadata.input;
     const frame = { data: new Uint8Array(width * height * 3), width, height, format: 'rgb' as const };
     for (const n of sizes) {
-      const control = new CallControl(undefined, undefined);
-      try {
-        await this.#submit(Array(n).fill(frame), false, control);
-      } finally {
-        control.dispose();
-      }
+      await this.#submit(Array(n).fill(frame), false, CallControl.NONE);
     }
   }
 
@@ -310,9 +306,28 @@ export class Model {
     if (this.#disposed) throw new DisposedError();
   }
 
-  async #sources(images: readonly ImageInput[], name: string): Promise<Source[]> {
+  /** Each input resolved; synchronously unless a string may name a file (no promise on the hot path). */
+  #sources(images: readonly ImageInput[], name: string): Source[] | Promise<Source[]> {
     const single = name === 'image';
-    return Promise.all(images.map((img, i) => toSource(img, single ? name : `${name}[${i}]`, this.#pixelLimit)));
+    const sources: (Source | Promise<Source>)[] = [];
+    let pending = false;
+    try {
+      for (let i = 0; i < images.length; i++) {
+        const source = toSource(images[i], single ? name : `${name}[${i}]`, this.#pixelLimit);
+        pending ||= source instanceof Promise;
+        sources.push(source);
+      }
+    } catch (error) {
+      for (const s of sources) if (s instanceof Promise) s.catch(() => undefined); // settles later; nobody waits for it
+      throw error;
+    }
+    return pending ? Promise.all(sources) : (sources as Source[]);
+  }
+
+  /** #sources, raced against the call's control when it has to wait. */
+  #resolve(images: readonly ImageInput[], name: string, control: CallControl): Source[] | Promise<Source[]> {
+    const sources = this.#sources(images, name);
+    return sources instanceof Promise ? control.race(sources) : sources;
   }
 
   /** GPU decoding applies when the model has it and every image is a JPEG nvJPEG decodes as sharp would. */
@@ -336,28 +351,26 @@ export class Model {
 
   /** Decode + preprocess + inference: nvJPEG on the GPU when it applies (falling back to sharp if it fails), else sharp. */
   async #infer(sources: Source[], control: CallControl): Promise<{ out: NativeReply; sizes: { width: number; height: number }[]; timing: Omit<CallTiming, 'batch' | 'totalMs' | 'resultMs'> }> {
-    const timed = async (run: () => Promise<NativeReply>) => {
-      const start = performance.now();
-      const out = await run();
-      return { out, nativeMs: performance.now() - start, prepareMs: out.prepareMs, computeMs: out.nativeMs - out.prepareMs };
-    };
+    const times = (out: NativeReply, submitted: number) => ({ nativeMs: performance.now() - submitted, prepareMs: out.prepareMs, computeMs: out.nativeMs - out.prepareMs });
     const start = performance.now();
     if (this.#onGpu(sources)) {
       try {
-        const { out, ...times } = await timed(() => this.#submit(sources.map((s) => (s as { bytes: Uint8Array }).bytes), true, control));
+        const out = await this.#submit(sources.map((s) => (s as { bytes: Uint8Array }).bytes), true, control);
         const dims = out.sizes ?? new Int32Array(0);
         const sizes = sources.map((_, i) => ({ width: dims[2 * i], height: dims[2 * i + 1] }));
-        return { out, sizes, timing: { decodeMs: 0, decodedOn: 'gpu', ...times } };
+        return { out, sizes, timing: { decodeMs: 0, decodedOn: 'gpu', ...times(out, start) } };
       } catch (error) {
         if ((error as { code?: string }).code !== 'ERR_DECODE') throw error;
         // nvJPEG refused a file (corrupt, or a JPEG variant it lacks): sharp decodes or explains it.
       }
     }
-    const decoded = await control.race(Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit))));
-    const decodeMs = performance.now() - start;
-    const { out, ...times } = await timed(() => this.#submit(decoded.map((d) => d.frame), false, control));
-    const decodedOn = sources.some((s) => s.kind === 'encoded') ? 'cpu' : 'none';
-    return { out, sizes: decoded.map((d) => ({ width: d.frame.width, height: d.frame.height })), timing: { decodeMs, decodedOn, ...times } };
+    const encoded = sources.some((s) => s.kind === 'encoded');
+    const frames = encoded
+      ? (await control.race(Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit))))).map((d) => d.frame)
+      : sources.map((s) => (s as { frame: NativeFrame }).frame); // raw pixels: nothing to wait for
+    const submitted = performance.now();
+    const out = await this.#submit(frames, false, control);
+    return { out, sizes: frames.map((f) => ({ width: f.width, height: f.height })), timing: { decodeMs: submitted - start, decodedOn: encoded ? 'cpu' : 'none', ...times(out, submitted) } };
   }
 
   async #run(images: readonly ImageInput[], options: ClassifyOptions | undefined, name: string): Promise<ClassificationResult[]> {
@@ -368,7 +381,7 @@ export class Model {
     if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalid('options.signal', 'an AbortSignal', o.signal);
     const timeoutMs = o.timeoutMs === undefined ? undefined : number('options.timeoutMs', o.timeoutMs, 0, 2 ** 31 - 1);
     this.#live();
-    const control = new CallControl(o.signal as AbortSignal | undefined, timeoutMs);
+    const control = CallControl.of(o.signal as AbortSignal | undefined, timeoutMs);
     return this.#track(this.#classify(images, name, start, control, threshold, fullPrecision), control);
   }
 
@@ -394,12 +407,13 @@ export class Model {
     if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalid('options.signal', 'an AbortSignal', o.signal);
     const timeoutMs = o.timeoutMs === undefined ? undefined : number('options.timeoutMs', o.timeoutMs, 0, 2 ** 31 - 1);
     this.#live();
-    const control = new CallControl(o.signal as AbortSignal | undefined, timeoutMs);
+    const control = CallControl.of(o.signal as AbortSignal | undefined, timeoutMs);
     const start = performance.now();
     return this.#track(
       (async () => {
-        const sources = await control.race(this.#sources(images, 'images'));
+        const sources = await this.#resolve(images, 'images', control);
         const { out } = await this.#infer(sources, control);
+        await pace();
         this.#recordSuccess(performance.now() - start, out.queuedMs);
         return rows(out);
       })(),
@@ -415,10 +429,14 @@ export class Model {
     threshold: number | undefined,
     fullPrecision: boolean,
   ): Promise<ClassificationResult[]> {
-    const sources = await control.race(this.#sources(images, name));
+    const resolved = this.#resolve(images, name, control);
+    const sources = resolved instanceof Promise ? await resolved : resolved;
     const sourcesMs = performance.now() - start;
     const { out, sizes, timing } = await this.#infer(sources, control);
     const end = performance.now();
+    const wait = pace();
+    if (wait) await wait;
+    const building = performance.now();
     const time = (end - start) / 1000;
     const { class_names: names, task } = this.#info.metadata;
     const results = rows(out).map((scores, i) => {
@@ -433,7 +451,7 @@ export class Model {
       totalMs: end - start,
       ...timing,
       decodeMs: timing.decodeMs + sourcesMs,
-      resultMs: performance.now() - end,
+      resultMs: performance.now() - building,
     };
     this.#recordSuccess(end - start, out.queuedMs);
     return results;

@@ -37,23 +37,39 @@ function sortByConfidence(indices: Int32Array, confidences: Float64Array): Int32
   return indices.sort((a, b) => confidences[b] - confidences[a] || a - b);
 }
 
-const buckets = new Int32Array(10002);
+let buckets = new Int32Array(1024);
+let keys = new Int32Array(1024);
+let sortedOut = new Int32Array(1024);
 
 /**
  * The same order for 4-decimal confidences in [0, 1] (the usual case), by a stable counting sort on
- * round(c * 10000): linear, where the comparison sort of 1000 classes costs ~0.1 ms per image.
+ * their integer keys round(c * 10000), over the range of keys present: linear, where the comparison
+ * sort of 1000 classes costs ~0.1 ms per image.
  */
 function sortRounded(indices: Int32Array, confidences: Float64Array): Int32Array {
   const n = indices.length;
+  if (keys.length < n) {
+    keys = new Int32Array(n);
+    sortedOut = new Int32Array(n);
+  }
+  let low = 10000;
+  let high = 0;
   for (let k = 0; k < n; k++) {
     const c = confidences[indices[k]];
     if (!(c >= 0 && c <= 1)) return sortByConfidence(indices, confidences);
+    const key = Math.round(c * 10000); // exact: c has 4 decimals
+    keys[k] = key;
+    if (key < low) low = key;
+    if (key > high) high = key;
   }
-  buckets.fill(0);
-  for (let k = 0; k < n; k++) buckets[10000 - Math.round(confidences[indices[k]] * 10000) + 1]++;
-  for (let b = 1; b < buckets.length; b++) buckets[b] += buckets[b - 1];
-  const out = new Int32Array(n);
-  for (let k = 0; k < n; k++) out[buckets[10000 - Math.round(confidences[indices[k]] * 10000)]++] = indices[k];
+  // Bucket b counts key (high - b): highest confidence first.
+  const range = high - low + 2;
+  if (buckets.length < range) buckets = new Int32Array(range);
+  buckets.fill(0, 0, range);
+  for (let k = 0; k < n; k++) buckets[high - keys[k] + 1]++;
+  for (let b = 1; b < range; b++) buckets[b] += buckets[b - 1];
+  const out = sortedOut.subarray(0, n); // scratch: read before the next call
+  for (let k = 0; k < n; k++) out[buckets[high - keys[k]]++] = indices[k];
   return out;
 }
 
@@ -63,20 +79,9 @@ export interface Common {
   imagePath?: string;
 }
 
-function base(common: Common) {
-  return {
-    inference_id: randomUUID(),
-    time: common.time,
-    image: common.image,
-  };
-}
-
-function tail(common: Common) {
-  return {
-    prediction_type: 'ClassificationModel' as const,
-    ...(common.imagePath === undefined ? {} : { image_path: common.imagePath }),
-  };
-}
+/** Scratch space of singleLabel (it runs synchronously, so one set serves every call). */
+let confidences = new Float64Array(1024);
+let order = new Int32Array(1024);
 
 export function singleLabel(
   scores: ArrayLike<number>,
@@ -85,28 +90,35 @@ export function singleLabel(
   threshold: number | undefined,
   fullPrecision: boolean,
 ): SingleLabelResult {
+  const n = classNames.length;
+  if (confidences.length < n) {
+    confidences = new Float64Array(n);
+    order = new Int32Array(n);
+  }
   // Sort class indices on their (rounded) confidence, highest first, ties in class order.
-  const confidences = new Float64Array(classNames.length);
   let kept = 0;
-  const order = new Int32Array(classNames.length);
-  for (let i = 0; i < classNames.length; i++) {
-    const c = fullPrecision ? scores[i] : roundConfidence(scores[i]);
-    confidences[i] = c;
+  for (let i = 0; i < n; i++) {
+    confidences[i] = fullPrecision ? scores[i] : roundConfidence(scores[i]);
     if (threshold === undefined || scores[i] >= threshold) order[kept++] = i;
   }
-  const sorted = fullPrecision ? sortByConfidence(order.subarray(0, kept), confidences) : sortRounded(order.subarray(0, kept), confidences);
+  const candidates = order.subarray(0, kept);
+  const sorted = fullPrecision ? sortByConfidence(candidates, confidences) : sortRounded(candidates, confidences);
   const predictions: ClassificationPrediction[] = new Array(kept);
   for (let k = 0; k < kept; k++) {
     const i = sorted[k];
     predictions[k] = { class: classNames[i], class_id: i, confidence: confidences[i] };
   }
-  return {
-    ...base(common),
+  const result: SingleLabelResult = {
+    inference_id: randomUUID(),
+    time: common.time,
+    image: common.image,
     predictions,
-    top: predictions[0]?.class ?? '',
-    confidence: predictions[0]?.confidence ?? 0,
-    ...tail(common),
+    top: kept > 0 ? predictions[0].class : '',
+    confidence: kept > 0 ? predictions[0].confidence : 0,
+    prediction_type: 'ClassificationModel',
   };
+  if (common.imagePath !== undefined) result.image_path = common.imagePath;
+  return result;
 }
 
 export function multiLabel(scores: ArrayLike<number>, classNames: readonly string[], common: Common, threshold: number): MultiLabelResult {
@@ -116,5 +128,7 @@ export function multiLabel(scores: ArrayLike<number>, classNames: readonly strin
     predictions[name] = { confidence: scores[i], class_id: i };
     if (scores[i] > threshold) predicted.push(name);
   });
-  return { ...base(common), predictions, predicted_classes: predicted, ...tail(common) };
+  const result: MultiLabelResult = { inference_id: randomUUID(), time: common.time, image: common.image, predictions, predicted_classes: predicted, prediction_type: 'ClassificationModel' };
+  if (common.imagePath !== undefined) result.image_path = common.imagePath;
+  return result;
 }

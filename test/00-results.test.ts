@@ -54,6 +54,22 @@ describe('single-label results', () => {
     expect(none.top).toBe('');
     expect(none.confidence).toBe(0);
   });
+  it('orders like a plain comparison sort on random scores (ties, thresholds, 1..3000 classes)', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 300; trial++) {
+      const n = 1 + Math.floor(random() * (trial % 10 === 0 ? 3000 : 300));
+      // coarse values make many ties; some outside [0, 1] take the comparison-sort path
+      const scores = Array.from({ length: n }, () => (trial % 3 === 0 ? Math.floor(random() * 20) / 40 : trial % 7 === 0 ? random() * 3 - 1 : random() ** 4));
+      const names = scores.map((_, i) => `c${i}`);
+      const threshold = trial % 4 === 0 ? random() * 0.5 : undefined;
+      const rounded = scores.map(roundConfidence);
+      const want = scores.map((_, i) => i).filter((i) => threshold === undefined || scores[i] >= threshold).sort((a, b) => rounded[b] - rounded[a] || a - b);
+      const r = singleLabel(scores, names, common, threshold, false);
+      expect(r.predictions.map((p) => p.class_id)).toEqual(want);
+      expect(r.predictions.map((p) => p.confidence)).toEqual(want.map((i) => rounded[i]));
+    }
+  });
   it('keeps full precision on request', () => {
     const r = singleLabel([0.123456789, 0.876543211], ['a', 'b'], common, undefined, true);
     expect(r.confidence).toBe(0.876543211);

@@ -1,10 +1,50 @@
 #include "executor.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "error.h"
 
 namespace edge {
+namespace {
 
-Executor::Executor() : thread_([this] { loop(); }) {}
+// Lowers the calling thread's priority by `niceness` (Linux: per thread; best effort — a failure
+// leaves it at normal priority). Threads it starts later inherit the value.
+void lowerOwnPriority(int niceness) {
+#ifdef __linux__
+  if (niceness <= 0) return;
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if (errno != 0) return;
+  setpriority(PRIO_PROCESS, tid, std::min(19, current + niceness));
+#else
+  (void)niceness;
+#endif
+}
+
+int torchThreadNiceness() {
+  constexpr int kDefault = 10;
+  const char* text = std::getenv("EDGE_CLASSIFY_NICE");
+  if (text == nullptr || *text == '\0') return kDefault;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  return (*end == '\0' && value >= 0 && value <= 19) ? static_cast<int>(value) : kDefault;
+}
+
+}  // namespace
+
+Executor::Executor(int niceness) : thread_([this, niceness] {
+  lowerOwnPriority(niceness);
+  loop();
+}) {}
 
 Executor::~Executor() { stop(); }
 
@@ -40,7 +80,7 @@ void Executor::loop() {
 }
 
 Executor& torchThread() {
-  static Executor executor;
+  static Executor executor(torchThreadNiceness());
   return executor;
 }
 

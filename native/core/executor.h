@@ -8,6 +8,13 @@
 // So every CPU-side libtorch call of this process (loading, CPU inference)
 // goes through one Executor, torchThread(); CUDA batches run on their model's
 // own thread.
+//
+// torchThread() runs below normal priority (nice +10 on Linux, EDGE_CLASSIFY_NICE
+// = 0..19 to change it), and so do the OpenMP and preprocessing threads it
+// starts, which inherit it: when a result or a request wakes the event loop,
+// the scheduler gives it a core at once instead of after a compute thread's
+// time slice. Compute loses nothing while the event loop sleeps
+// (`npm run bench:concurrency`; figures in executor.cc).
 #pragma once
 
 #include <condition_variable>
@@ -23,7 +30,8 @@ namespace edge {
 
 class Executor {
  public:
-  Executor();
+  // niceness > 0: the thread (and the threads it starts) runs that much below normal priority.
+  explicit Executor(int niceness = 0);
   ~Executor();  // stop()
 
   // Finishes the task in progress and joins; later call()s throw Error(Disposed). Idempotent.
@@ -54,7 +62,7 @@ class Executor {
   std::thread thread_;
 };
 
-// The process-wide thread for CPU-side libtorch work.
+// The process-wide thread for CPU-side libtorch work (niceness: EDGE_CLASSIFY_NICE, default 10).
 Executor& torchThread();
 
 }  // namespace edge
