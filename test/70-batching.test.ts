@@ -20,6 +20,7 @@ import {
   type SingleLabelResult,
   TimeoutError,
 } from '../lib/index.mjs';
+import { pace, SLICE_MS } from '../dist/lib/pace.js';
 import { digitsModel, fixtureModel, photos, root } from './helpers';
 
 /** Batched and one-by-one inference sum in different orders: confidences agree to this, top classes exactly. */
@@ -147,6 +148,20 @@ describe('dynamic batching', () => {
     await expect(m.warmup()).rejects.toBeInstanceOf(DisposedError);
   });
 
+  it('calls of a completed batch resume in slices: past SLICE_MS of JS the rest wait for the event loop to turn', async () => {
+    await new Promise((r) => setImmediate(r)); // a fresh turn: any earlier slice is closed
+    expect(pace()).toBeUndefined(); // opens a slice: go on at once
+    const start = performance.now();
+    while (performance.now() - start < SLICE_MS * 2); // a call that uses the slice up
+    let othersRan = false;
+    setImmediate(() => (othersRan = true)); // other work waiting on the event loop
+    const wait = pace();
+    expect(wait).toBeInstanceOf(Promise);
+    await wait;
+    expect(othersRan).toBe(true);
+    expect(pace()).toBeUndefined(); // and the next slice has begun
+  });
+
   it('rejects bad batching and call options with typed errors', async () => {
     await expect(loadModel(digitsModel, { batching: { maxBatchSize: 0 } })).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(loadModel(digitsModel, { batching: { maxDelayMs: -1 } })).rejects.toBeInstanceOf(InvalidOptionError);
@@ -255,6 +270,28 @@ describe('lifecycle', () => {
       expect(r.signal, r.stderr).toBeNull();
       expect(r.status, r.stderr).toBe(0);
     }
+  });
+
+  it('CPU compute runs below normal priority (EDGE_CLASSIFY_NICE, default 10), the JS thread at its own', () => {
+    if (process.platform !== 'linux') return;
+    const lib = JSON.stringify(path.join(root, 'dist', 'lib', 'index.js'));
+    // niceness of every thread of the process (field 19 of /proc/self/task/<tid>/stat), after a classification
+    const script = `const fs = require('fs'); const { loadModel } = require(${lib});
+      loadModel(${JSON.stringify(fixtureModel('resnet18.torchscript'))}, { device: 'cpu' }).then((m) => m.classify(${JSON.stringify(photos()[0].path)})).then(() => {
+        const nice = (t) => Number(fs.readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ')[16]);
+        console.log(JSON.stringify({ main: nice(process.pid), threads: fs.readdirSync('/proc/self/task').map(nice) }));
+      });`;
+    const run = (env: Record<string, string>) => {
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { main: number; threads: number[] };
+    };
+    const base = run({ EDGE_CLASSIFY_NICE: '0' }).main; // the test runner's own niceness
+    const lowered = run({});
+    expect(lowered.main).toBe(base);
+    expect(lowered.threads.filter((n) => n === Math.min(19, base + 10)).length).toBeGreaterThanOrEqual(1);
+    expect(run({ EDGE_CLASSIFY_NICE: '3' }).threads).toContain(Math.min(19, base + 3));
+    expect(run({ EDGE_CLASSIFY_NICE: '0' }).threads.every((n) => n === base)).toBe(true);
   });
 
   it('memory settles: RSS after 20k calls stays within 64 MiB of its level after warm-up', async () => {
