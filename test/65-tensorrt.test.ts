@@ -12,9 +12,9 @@ import { digitsModel, fixtureModel, fixtures, python, root, scratch } from './he
 const info = buildInfo();
 const installed = info.tensorrtAvailable;
 
-/** A folder holding stand-ins for libnvinfer.so.10 and libnvonnxparser.so.10 reporting `version`. */
-function fakeTensorRt(version: number): string {
-  const dir = path.join(scratch, `trt-${version}`);
+/** A folder holding stand-ins for libnvinfer.so.<major> and libnvonnxparser.so.<major> reporting `version`. */
+function fakeTensorRt(version: number, major = 10): string {
+  const dir = path.join(scratch, `trt-${version}-${major}`);
   mkdirSync(dir, { recursive: true });
   const source = path.join(dir, 'fake.c');
   writeFileSync(source, `
@@ -23,7 +23,7 @@ function fakeTensorRt(version: number): string {
     void* createInferBuilder_INTERNAL(void* logger, int32_t v) { return 0; }
     void* createInferRuntime_INTERNAL(void* logger, int32_t v) { return 0; }
     void* createNvOnnxParser_INTERNAL(void* network, void* logger, int32_t v) { return 0; }`);
-  for (const lib of ['libnvinfer.so.10', 'libnvonnxparser.so.10']) execFileSync('cc', ['-shared', '-fPIC', '-o', path.join(dir, lib), source]);
+  for (const lib of [`libnvinfer.so.${major}`, `libnvonnxparser.so.${major}`]) execFileSync('cc', ['-shared', '-fPIC', '-o', path.join(dir, lib), source]);
   return dir;
 }
 
@@ -112,6 +112,14 @@ describe('TensorRT, not installed here', { skip: installed && 'TensorRT is insta
     expect(ten.info.tensorrtVersion).toBe('10.16.0');
     expect(ten.error).toBe('UnsupportedError');
     expect(ten.message).toMatch(info.tensorrt ? /./ : /TensorRT 10\.16\.0 is installed, but.*lacks the TensorRT backend/);
+  });
+
+  it('where only a TensorRT 11 is installed, the error says so and why this build needs 10', () => {
+    const eleven = probe(fakeTensorRt(110100, 11));
+    expect(eleven.info.tensorrtAvailable).toBe(false);
+    expect(eleven.info.tensorrtError).toMatch(/TensorRT 10 was not found, but libnvinfer\.so\.11 was: TensorRT 11 and later dropped the weakly typed builder API/);
+    expect(eleven.error).toBe('UnsupportedError');
+    expect(eleven.message).toMatch(/libnvinfer\.so\.11/);
   });
 });
 

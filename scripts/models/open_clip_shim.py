@@ -40,10 +40,39 @@ def _stub_torchvision():
                         "torchvision.ops": ops, "torchvision.ops.misc": misc})
 
 
+def _stub_text_deps():
+    """Stand-ins for open_clip's import-time text dependencies where they are not installed (e.g. a GPU
+    machine's own Python): ftfy and tqdm as no-ops, regex as `re` with ASCII letter/number classes. Enough
+    to export models (the text encoder is traced with the tokens of a short ASCII text); the tokenizer
+    is then exact for ASCII text only."""
+    try:
+        import ftfy  # noqa: F401
+    except ImportError:
+        ftfy = types.ModuleType("ftfy")
+        ftfy.fix_text = lambda text, **kwargs: text
+        sys.modules["ftfy"] = ftfy
+    try:
+        import regex  # noqa: F401
+    except ImportError:
+        import re
+        stand_in = types.ModuleType("regex")
+        stand_in.__dict__.update({k: v for k, v in vars(re).items() if not k.startswith("__")})
+        # \p{L} / \p{N} (inside classes in open_clip's pattern) as ASCII ranges: exact for ASCII text only
+        stand_in.compile = lambda pattern, flags=0: re.compile(pattern.replace(r"\p{L}", "a-zA-Z").replace(r"\p{N}", "0-9"), flags)
+        sys.modules["regex"] = stand_in
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        tqdm = types.ModuleType("tqdm")
+        tqdm.tqdm = lambda iterable=None, *args, **kwargs: iterable
+        sys.modules["tqdm"] = tqdm
+
+
 def import_open_clip(site=None):
     """open_clip, from `site` (a folder holding the open_clip package) if given."""
     if site:
         sys.path.insert(0, site)
+    _stub_text_deps()
     try:
         import torchvision  # noqa: F401
     except Exception:

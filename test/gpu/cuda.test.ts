@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { buildInfo, loadModel, OutOfMemoryError, type ModelMetadata, type LoadOptions } from '../../lib/index';
+import { existsSync } from 'node:fs';
+import { buildInfo, loadClip, loadModel, OutOfMemoryError, type ModelMetadata, type LoadOptions } from '../../lib/index';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const fixtures = path.join(root, 'test', '.fixtures');
@@ -153,5 +154,28 @@ describe('CUDA path', { skip }, () => {
     const b = await m.classify(photos[0], { fullPrecision: true });
     assert.deepEqual((a as { top: string }).top, (b as { top: string }).top);
     await m.dispose();
+  });
+
+  // The tiny CLIP package of the CPU suite (npm test makes it; test/gpu/run.sh expects it carried or made).
+  const clipDir = path.join(fixtures, 'clip', 'tiny');
+  it('CLIP on CUDA: embeddings and best label of the CPU (fp32, within 1e-4), similarities within 2e-2 (fp16)', { skip: !existsSync(path.join(clipDir, 'clip.json')) && 'no CLIP package at test/.fixtures/clip/tiny' }, async () => {
+    const labels = ['a photo of a cat', 'a diagram', 'scratched car door', 'car door', 'an astronaut'];
+    const cpu = await loadClip(clipDir, { device: 'cpu' });
+    const fp32 = await loadClip(clipDir, { device: 'cuda', precision: 'fp32' });
+    const fp16 = await loadClip(clipDir, { device: 'cuda', precision: 'fp16' });
+    const worst = (a: Float32Array[], b: Float32Array[]) => Math.max(...a.map((v, i) => Math.max(...v.map((x, j) => Math.abs(x - b[i][j])))));
+    const [tc, tg] = [await cpu.embedText(labels), await fp32.embedText(labels)];
+    assert.ok(worst(tc, tg) <= 1e-4, `text embeddings differ by ${worst(tc, tg)}`);
+    const [ic, ig] = [await cpu.embedImage(photos), await fp32.embedImage(photos)];
+    assert.ok(worst(ic, ig) <= 1e-4, `image embeddings differ by ${worst(ic, ig)}`);
+    for (const photo of photos) {
+      const a = await cpu.classify(photo, labels);
+      assert.equal((await fp32.classify(photo, labels)).top, a.top, photo);
+      const b = await fp16.classify(photo, labels);
+      a.similarity.forEach((s, i) => assert.ok(Math.abs(s - b.similarity[i]) <= 2e-2, `${photo} '${labels[i]}': ${s} vs ${b.similarity[i]}`));
+      const [first, second] = [...a.similarity].sort((x, y) => y - x);
+      if (first - second > 4e-2) assert.equal(b.top, a.top, photo); // nearer ties may flip within fp16's tolerance
+    }
+    await Promise.all([cpu.dispose(), fp32.dispose(), fp16.dispose()]);
   });
 });

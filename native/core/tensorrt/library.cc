@@ -35,11 +35,31 @@ bool symbol(void* handle, const char* name, Fn* out, std::string& error) {
   return false;
 }
 
+// Without libnvinfer.so.10: names a newer TensorRT that is installed instead, or "".
+std::string newerTensorRt() {
+  for (const char* name : {"libnvinfer.so.11", "libnvinfer.so.12"}) {
+    std::string ignored;
+    if (void* handle = open(name, ignored)) {
+      dlclose(handle);
+      return name;
+    }
+  }
+  return "";
+}
+
 TensorRtLibrary openTensorRt() {
   TensorRtLibrary lib;
   // The handles stay open for the life of the process: engines and runtimes point into them.
   void* nvinfer = open("libnvinfer.so.10", lib.error);
-  if (!nvinfer) return lib;
+  if (!nvinfer) {
+    const std::string newer = newerTensorRt();
+    if (!newer.empty()) {
+      lib.error = "TensorRT 10 was not found, but " + newer +
+                  " was: TensorRT 11 and later dropped the weakly typed builder API (BuilderFlag::kFP16/kINT8, "
+                  "int8 calibrators) that this build's engine builder uses. " + kInstall;
+    }
+    return lib;
+  }
   void* parser = open("libnvonnxparser.so.10", lib.error);
   if (!parser) return lib;
   int32_t (*version)() = nullptr;
