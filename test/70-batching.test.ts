@@ -292,6 +292,9 @@ describe('lifecycle', () => {
     expect(lowered.threads.filter((n) => n === Math.min(19, base + 10)).length).toBeGreaterThanOrEqual(1);
     expect(run({ EDGE_CLASSIFY_NICE: '3' }).threads).toContain(Math.min(19, base + 3));
     expect(run({ EDGE_CLASSIFY_NICE: '0' }).threads.every((n) => n === base)).toBe(true);
+    const bad = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, EDGE_CLASSIFY_NICE: 'high' } });
+    expect(bad.stderr).toMatch(/EDGE_CLASSIFY_NICE='high' is not a whole number from 0 to 19; using 10/);
+    expect(JSON.parse(bad.stdout).threads).toContain(Math.min(19, base + 10));
   });
 
   it('memory settles: RSS after 20k calls stays within 64 MiB of its level after warm-up', async () => {

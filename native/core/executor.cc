@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #ifdef __linux__
@@ -36,7 +37,9 @@ int torchThreadNiceness() {
   if (text == nullptr || *text == '\0') return kDefault;
   char* end = nullptr;
   const long value = std::strtol(text, &end, 10);
-  return (*end == '\0' && value >= 0 && value <= 19) ? static_cast<int>(value) : kDefault;
+  if (*end == '\0' && value >= 0 && value <= 19) return static_cast<int>(value);
+  std::fprintf(stderr, "edge-classify: EDGE_CLASSIFY_NICE='%s' is not a whole number from 0 to 19; using %d\n", text, kDefault);
+  return kDefault;
 }
 
 }  // namespace
