@@ -24,6 +24,7 @@ done
 
 # The libtorch CUDA backend: a syntax and type check (-fsyntax-only), warnings as errors in our code.
 PY=${PYTHON:-python3}
+[ -n "${PYTHON:-}" ] || [ ! -x .venv/bin/python ] || PY=.venv/bin/python  # where npm install put torch
 torch_dir=$("$PY" -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null || true)
 cuda_include=$(dirname "$(command -v "$NVCC")")/../include
 [ -f "$cuda_include/cuda_runtime_api.h" ] || cuda_include=$(dirname "$(find /usr/local -name cuda_runtime_api.h 2>/dev/null | head -1)")
@@ -41,6 +42,8 @@ if [ -n "$torch_dir" ] && [ -d "$torch_dir/include/c10/cuda" ] && [ -f "$cuda_in
   echo "check-cuda: native/core/cuda/gpu_input.cc compiles with nvJPEG enabled"
 else
   echo "check-cuda: no torch with c10/cuda headers or no CUDA runtime headers: libtorch CUDA backend not checked"
+  # CI must not pass without the check it exists for
+  [ -z "${CI:-}" ] || { echo "check-cuda: CI=$CI: failing" >&2; exit 1; }
 fi
 
 # The TensorRT backend, against TensorRT 10's public headers when EDGE_TENSORRT_INCLUDE names them
