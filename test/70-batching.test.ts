@@ -185,7 +185,10 @@ describe('cancellation, timeouts and backpressure', () => {
   it('an aborted call that has not started is dropped and never runs', async () => {
     const before = slow.stats().images;
     const controller = new AbortController();
-    const running = [slow.classifyBatch([frame, frame, frame, frame]), slow.classifyBatch([frame, frame, frame, frame])];
+    const running = [slow.classifyBatch([frame, frame, frame, frame])];
+    // once the first batch runs, the queue (maxQueue 8) takes the next 4 and the 4 to be aborted
+    for (const until = performance.now() + 10_000; slow.stats().queuedImages > 0 && performance.now() < until; ) await new Promise((r) => setTimeout(r, 1));
+    running.push(slow.classifyBatch([frame, frame, frame, frame]));
     const aborted = slow.classifyBatch([frame, frame, frame, frame], { signal: controller.signal });
     controller.abort('client went away');
     await expect(aborted).rejects.toBeInstanceOf(AbortedError);
