@@ -2,9 +2,9 @@
  * Keeps the event loop responsive when a batch completes many calls at once.
  *
  * The dynamic batcher finishes up to maxBatchSize calls in the same event-loop turn, and each one then
- * builds its result objects (1000 classes: ~40 µs) and lets its caller go on. Unpaced, 32 calls kept the
- * loop busy for 1.5–4 ms per batch on this project's 2-core machine (`npm run bench:concurrency`), and
- * every timer, socket and request of the process waited that long. `pace()` lets calls continue at once
+ * builds its result objects (1000 classes: tens of µs) and lets its caller go on: unpaced, a batch of 32
+ * holds the loop for milliseconds, and every timer, socket and request of the process waits that long.
+ * `pace()` lets calls continue at once
  * while the current slice of the loop is under SLICE_MS, and otherwise defers them by a setImmediate:
  * the rest of the batch continues in the next phase, other I/O and timers run in between.
  */

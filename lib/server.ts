@@ -76,7 +76,6 @@ export function decodeBase64Image(text: string, what: string): Buffer {
   return Buffer.from(s, 'base64');
 }
 
-/** HTTP status of a library error. */
 const DISCARD_LIMIT_BYTES = 256 << 20;
 const DISCARD_LIMIT_MS = 10_000;
 
@@ -100,6 +99,7 @@ function discardBody(body: NodeJS.ReadableStream & { readableEnded?: boolean; de
   });
 }
 
+/** HTTP status of a library error. */
 function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.statusCode;
   if (error instanceof DecodeError || error instanceof InvalidImageError || error instanceof InvalidOptionError) return 400;

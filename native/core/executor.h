@@ -14,7 +14,7 @@
 // starts, which inherit it: when a result or a request wakes the event loop,
 // the scheduler gives it a core at once instead of after a compute thread's
 // time slice. Compute loses nothing while the event loop sleeps
-// (`npm run bench:concurrency`; figures in executor.cc).
+// (`npm run bench:concurrency`; figures in the README's Performance section).
 #pragma once
 
 #include <condition_variable>
