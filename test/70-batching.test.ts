@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   AbortedError,
   DecodeError,
@@ -149,17 +149,25 @@ describe('dynamic batching', () => {
   });
 
   it('calls of a completed batch resume in slices: past SLICE_MS of JS the rest wait for the event loop to turn', async () => {
-    await new Promise((r) => setImmediate(r)); // a fresh turn: any earlier slice is closed
-    expect(pace()).toBeUndefined(); // opens a slice: go on at once
-    const start = performance.now();
-    while (performance.now() - start < SLICE_MS * 2); // a call that uses the slice up
-    let othersRan = false;
-    setImmediate(() => (othersRan = true)); // other work waiting on the event loop
-    const wait = pace();
-    expect(wait).toBeInstanceOf(Promise);
-    await wait;
-    expect(othersRan).toBe(true);
-    expect(pace()).toBeUndefined(); // and the next slice has begun
+    // A clock that moves only when the test moves it: no dependence on how busy the machine is.
+    let now = 1000;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => now);
+    try {
+      await new Promise((r) => setImmediate(r)); // a fresh turn: any earlier slice is closed
+      expect(pace()).toBeUndefined(); // opens a slice: go on at once
+      now += SLICE_MS / 2;
+      expect(pace()).toBeUndefined(); // time left in the slice
+      now += SLICE_MS; // a call that uses the slice up
+      let othersRan = false;
+      setImmediate(() => (othersRan = true)); // other work waiting on the event loop
+      const wait = pace();
+      expect(wait).toBeInstanceOf(Promise);
+      await wait;
+      expect(othersRan).toBe(true);
+      expect(pace()).toBeUndefined(); // and the next slice has begun
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('rejects bad batching and call options with typed errors', async () => {
