@@ -12,7 +12,7 @@
         "native/core/postprocess.cc",
         "native/core/classifier.cc",
         "native/core/torch_backend.cc",
-        "native/core/batcher.cc",
+        "native/core/scheduler.cc",
         "native/core/executor.cc",
         "native/core/loader.cc",
         "native/core/tensorrt/library.cc",
@@ -21,7 +21,7 @@
         "native/addon/convert.cc",
         "native/addon/errors.cc",
         "native/addon/promise_worker.cc",
-        "native/addon/request_queue.cc"
+        "native/addon/js_channel.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

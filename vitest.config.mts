@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/gpu/**', 'node_modules/**'],
     pool: 'forks',
+    // memory tests collect garbage before they read RSS (globalThis.gc)
+    execArgv: ['--expose-gc'],
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 300_000,

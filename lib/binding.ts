@@ -45,53 +45,77 @@ export interface NativeScores {
   nativeMs: number;
 }
 
-/** A settled request of the batcher. */
+/** A settled request of the model's scheduler. */
 export interface NativeReply extends NativeScores {
   /** Images in the batch the request ran in. */
   batchSize: number;
   /** Milliseconds from enqueue to the start of its batch. */
   queuedMs: number;
+  /** Milliseconds its batch ran on the scheduler's lane (preprocessing and inference). */
+  computeMs: number;
   /** Encoded (GPU-decoded) requests: width, height per image. */
   sizes?: Int32Array;
 }
 
-/** The batcher's counters. */
+/** The scheduler's counters. */
 export interface NativeQueueStats {
+  /** Backend runs of images (a request larger than maxBatchSize counts one per chunk). */
   batches: number;
   images: number;
   /** batch size -> batches of that size (sizes above maxBatchSize counted at maxBatchSize). */
   batchSizes: Record<string, number>;
   queuedImages: number;
+  /** Decoded pixels of the queued frames. */
+  queuedPixels: number;
   queuedRequests: number;
   running: boolean;
+  /** Requests accepted, and requests completed (each exactly once: equal once all have settled). */
+  submitted: number;
+  completed: number;
+  succeeded: number;
+  failed: number;
   inFlight: number;
+  /** Summed over succeeded requests: time queued, and time their batch ran. */
+  queueMsTotal: number;
+  computeMsTotal: number;
+  /** Backend executions of every kind (batches, chunks, infer, tokens). */
+  executions: number;
+  /** Batches the model can run at once (1 on the CPU, one per CUDA stream on a GPU). */
+  lanes: number;
 }
 
+/**
+ * The JS handle of a model's native scheduler, the one owner of its backend: every method is a
+ * request on it. Inputs are read in place until the request settles.
+ */
 export interface NativeModel {
-  /** [sync] Starts the model's batcher and executor thread. */
-  startQueue(options: { maxBatchSize: number; maxDelayMs: number; maxQueue: number; executors: number }): void;
+  /** [sync] Sets the scheduler's batching once; a second call throws ERR_INVALID_ARGUMENT. */
+  startQueue(options: { maxBatchSize: number; maxDelayMs: number; maxQueue: number; maxQueuedPixels?: number; executors: number }): void;
   /**
    * [sync] Queues frames (or JPEGs for GPU decoding when `encoded`); returns the request's Promise and a
    * cancel function (a request cancelled before its batch starts rejects with ERR_ABORTED). Throws
    * ERR_QUEUE_FULL / ERR_DISPOSED.
    */
   enqueue(images: NativeFrame[] | Uint8Array[], encoded: boolean): [Promise<NativeReply>, () => void];
-  /** [sync] Free and total bytes of the model's GPU; null on the CPU. */
+  /** [sync] Free and total bytes of the model's GPU as last read on its lane; null on the CPU. */
   gpuMemory(): { freeBytes: number; totalBytes: number } | null;
-  /** [sync] The batcher's counters (null before startQueue). */
+  /** [sync] The scheduler's counters. */
   queueStats(): NativeQueueStats | null;
   /** [async] Preprocessing alone: n*3*H*W floats. */
   preprocess(frames: NativeFrame[]): Promise<Float32Array>;
   /** [async] Runs a token model (CLIP's text encoder) on `n` rows of int32 ids; raw outputs. */
-  runTokens(ids: Int32Array, n: number): Promise<NativeScores>;
-  /** [async] Runs an NCHW tensor of `n` images. */
-  infer(tensor: Float32Array, n: number): Promise<NativeScores>;
+  runTokens(ids: Int32Array, n: number): Promise<NativeReply>;
+  /** [async] Runs an NCHW tensor of `n` images (in chunks of maxBatchSize). */
+  infer(tensor: Float32Array, n: number): Promise<NativeReply>;
   /** [async] GPU decoding + preprocessing alone. */
   preprocessEncoded(images: Uint8Array[]): Promise<Float32Array>;
   /** [sync] Sets preprocessing and activation; throws ERR_INVALID_ARGUMENT. */
   configure(config: NativeConfig): void;
-  /** [sync] Queued requests reject with ERR_DISPOSED; the running batch finishes; later calls throw ERR_DISPOSED. */
-  dispose(): void;
+  /**
+   * [async] Queued requests reject with ERR_DISPOSED, running batches finish, then the backend and all
+   * its memory are freed on the scheduler's lane and the promise resolves; later calls throw ERR_DISPOSED.
+   */
+  dispose(): Promise<void>;
   /** The TorchScript extra file `metadata.json`, or null. */
   readonly metadata: string | null;
   readonly backend: 'torch' | 'tensorrt';
@@ -110,6 +134,8 @@ export interface NativeBinding {
   preprocess(frames: NativeFrame[], config: NativeConfig): Promise<Float32Array>;
   /** [sync] For a process about to exit: finishes running batches, fails queued ones, stops the torch thread. */
   shutdown(): void;
+  /** [sync] Test hook: building the reply at this position of a batch throws (-1: off). */
+  _setReplyFault(position: number): void;
   /** [sync] What the binary was built with. */
   buildInfo(): Omit<BuildInfo, 'binary'>;
 }

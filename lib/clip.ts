@@ -181,8 +181,7 @@ export class Clip {
   }
 
   async dispose(): Promise<void> {
-    await this.#image.dispose();
-    this.#text.dispose();
+    await Promise.all([this.#image.dispose(), this.#text.dispose()]);
   }
 }
 

@@ -30,12 +30,14 @@ const LOAD_KEYS = ['backend', 'workspaceMb', 'calibration', 'cudaStreams', 'devi
 const CLASSIFY_KEYS = ['confidence', 'fullPrecision', 'signal', 'timeoutMs'] as const;
 const BATCHING_KEYS = ['maxBatchSize', 'maxDelayMs', 'maxQueue', 'executors'] as const;
 const WINDOW = 1024; // calls kept for latency percentiles
+/** The native scheduler's bound (the CUDA kernel's gridDim.y); larger classifyBatch() calls run in chunks of maxBatchSize. */
+const MAX_BATCH_SIZE = 65535;
 
 function batchingOptions(value: unknown, onCuda: boolean): Required<BatchingOptions> {
   if (value === false) return { maxBatchSize: 1, maxDelayMs: 0, maxQueue: 4096, executors: 0 };
   const o = optionsObject('options.batching', value, BATCHING_KEYS);
   return {
-    maxBatchSize: o.maxBatchSize === undefined ? (onCuda ? 64 : 32) : integer('options.batching.maxBatchSize', o.maxBatchSize, 1, 65536),
+    maxBatchSize: o.maxBatchSize === undefined ? (onCuda ? 64 : 32) : integer('options.batching.maxBatchSize', o.maxBatchSize, 1, MAX_BATCH_SIZE),
     maxDelayMs: o.maxDelayMs === undefined ? 0 : number('options.batching.maxDelayMs', o.maxDelayMs, 0, 60000),
     maxQueue: o.maxQueue === undefined ? 4096 : integer('options.batching.maxQueue', o.maxQueue, 1, 1 << 30),
     executors: o.executors === undefined ? 0 : integer('options.batching.executors', o.executors, 1, 16),
@@ -99,6 +101,8 @@ export class Model {
   readonly #gpuDecode: boolean;
   readonly #maxBatchSize: number;
   #disposed = false;
+  /** Settles once the native scheduler has freed the backend and its memory. */
+  #released: Promise<void> = Promise.resolve();
   #lastTiming: CallTiming | undefined;
   readonly #pending = new Set<Promise<unknown>>();
   #calls = 0;
@@ -191,7 +195,7 @@ export class Model {
       };
       return new Model(nativeModel, info, pixelLimit, decode !== 'cpu' && nativeModel.gpuDecode, batching!.maxBatchSize);
     } catch (error) {
-      nativeModel.dispose();
+      await nativeModel.dispose();
       if (error instanceof EdgeClassifyError && error.code === 'ERR_INFERENCE') {
         throw new ModelMismatchError(`the model does not accept its metadata's input: ${error.message}`, { cause: error });
       }
@@ -253,9 +257,10 @@ export class Model {
   async dispose(): Promise<void> {
     if (!this.#disposed) {
       this.#disposed = true;
-      this.#native.dispose();
+      this.#released = this.#native.dispose();
     }
     await Promise.allSettled([...this.#pending]);
+    await this.#released;
   }
 
   /**
@@ -266,7 +271,7 @@ export class Model {
   async warmup(batchSizes?: readonly number[]): Promise<void> {
     const sizes = batchSizes ?? [...new Set([1, this.#maxBatchSize])];
     if (!Array.isArray(sizes) || sizes.length === 0) throw invalid('batchSizes', 'a non-empty array of batch sizes', batchSizes);
-    sizes.forEach((n, i) => integer(`batchSizes[${i}]`, n, 1, 65536));
+    sizes.forEach((n, i) => integer(`batchSizes[${i}]`, n, 1, MAX_BATCH_SIZE));
     this.#live();
     const { width, height } = this.#info.metadata.input;
     const frame = { data: new Uint8Array(width * height * 3), width, height, format: 'rgb' as const };

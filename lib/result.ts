@@ -125,7 +125,8 @@ export function multiLabel(scores: ArrayLike<number>, classNames: readonly strin
   const predictions: MultiLabelResult['predictions'] = {};
   const predicted: string[] = [];
   classNames.forEach((name, i) => {
-    predictions[name] = { confidence: scores[i], class_id: i };
+    // defined, not assigned: a class named "__proto__" must become a key, not the object's prototype
+    Object.defineProperty(predictions, name, { value: { confidence: scores[i], class_id: i }, enumerable: true, writable: true, configurable: true });
     if (scores[i] > threshold) predicted.push(name);
   });
   const result: MultiLabelResult = { inference_id: randomUUID(), time: common.time, image: common.image, predictions, predicted_classes: predicted, prediction_type: 'ClassificationModel' };

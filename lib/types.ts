@@ -300,6 +300,8 @@ export interface BuildInfo {
   tensorrtError?: string;
   /** Backends compiled in: 'torch', and 'tensorrt' when built with TensorRT's headers. */
   backends: string[];
+  /** How far below normal priority the torch thread (all CPU inference) runs: EDGE_CLASSIFY_NICE, default 10. */
+  torchThreadNiceness: number;
   /** Path of the loaded `.node` file. */
   binary: string;
 }

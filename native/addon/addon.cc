@@ -1,16 +1,22 @@
 // Module entry: registers NativeModel and the free functions. Context-aware:
-// every environment (main thread or worker_thread) gets its own constructor.
+// every environment (main thread or worker_thread) gets its own constructor,
+// completion channel and list of the schedulers it created.
 #include <napi.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <memory>
+#include <vector>
 
-#include "../core/batcher.h"
 #include "../core/executor.h"
 #include "../core/loader.h"
+#include "../core/scheduler.h"
 #include "../core/tensorrt/library.h"
 #include "../core/torch_backend.h"
 #include "convert.h"
 #include "errors.h"
+#include "js_channel.h"
 #include "native_model.h"
 #include "promise_worker.h"
 
@@ -18,9 +24,47 @@ namespace edge_addon {
 
 namespace {
 
+// Loads of one environment on the torch thread; shared with the load tasks, which may outlive it.
+struct Loads {
+  std::mutex mutex;
+  std::condition_variable idle;
+  bool closing = false;  // the environment is ending: loads that have not started are skipped
+  int running = 0;
+};
+
 struct AddonData {
   Napi::FunctionReference modelConstructor;
+  std::shared_ptr<JsChannel> channel;
+  std::shared_ptr<Loads> loads = std::make_shared<Loads>();
+  std::vector<std::weak_ptr<edge::Scheduler>> schedulers;  // JS thread only
+
+  void track(const std::shared_ptr<edge::Scheduler>& scheduler) {
+    schedulers.erase(std::remove_if(schedulers.begin(), schedulers.end(), [](const auto& w) { return w.expired(); }),
+                     schedulers.end());
+    schedulers.push_back(scheduler);
+  }
+  // The process is exiting (main thread): queued requests fail, running batches finish.
+  void closeForExit() {
+    for (const auto& weak : schedulers) {
+      if (auto scheduler = weak.lock()) scheduler->closeForExit();
+    }
+  }
+  // The environment is ending (a worker terminated, or the process exiting under it): nothing of it
+  // may run on after its buffers are gone or while the process tears libtorch down. Loads not
+  // started are skipped, a running one is waited for, and every model is freed now, on its lane.
+  void end() {
+    {
+      std::unique_lock<std::mutex> lock(loads->mutex);
+      loads->closing = true;
+      loads->idle.wait(lock, [this] { return loads->running == 0; });
+    }
+    for (const auto& weak : schedulers) {
+      if (auto scheduler = weak.lock()) scheduler->disposeAndWait();
+    }
+  }
 };
+
+AddonData& dataOf(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 
 edge::BackendOptions readLoadOptions(Napi::Env env, Napi::Value value) {
   edge::BackendOptions options;
@@ -55,26 +99,68 @@ edge::BackendOptions readLoadOptions(Napi::Env env, Napi::Value value) {
   return options;
 }
 
-// loadModel(path, { device, threads, optimize }) -> Promise<NativeModel>
+// A load on the torch thread, settled on the JS thread with a NativeModel around a new scheduler.
+class Loaded final : public Completion {
+ public:
+  explicit Loaded(Napi::Env env) : deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+  edge::LoadedModel model;
+  std::string code, message;
+
+  void settle(Napi::Env env) override {
+    if (code.empty()) {
+      captureErrors(
+          [&] {
+            auto scheduler = edge::Scheduler::create(std::make_unique<edge::Classifier>(std::move(model.backend)));
+            dataOf(env).track(scheduler);
+            Napi::Object object = dataOf(env).modelConstructor.New({});
+            NativeModel::Unwrap(object)->attach(std::move(scheduler), dataOf(env).channel, std::move(model.metadataJson));
+            deferred_.Resolve(object);
+          },
+          code, message);
+      if (code.empty()) return;
+    }
+    deferred_.Reject(makeError(env, code, message).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+};
+
+// loadModel(path, options) -> Promise<NativeModel>: loads on the torch thread (all libtorch CPU work
+// of the process runs there, see executor.h); no libuv thread waits for it.
 Napi::Value loadModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throwError(env, "ERR_INVALID_ARGUMENT", "Expected a model path string");
   const std::string path = info[0].As<Napi::String>();
   const edge::BackendOptions options = readLoadOptions(env, info[1]);
-  auto loaded = std::make_shared<edge::LoadedModel>();
-  return PromiseWorker::start(
-      // on the torch thread (see executor.h): libtorch's CPU work of a process stays on one thread
-      env, [path, options, loaded] { *loaded = edge::torchThread().call([&] { return edge::loadModel(path, options); }); },
-      [loaded](Napi::Env env) -> Napi::Value {
-        Napi::Object object = env.GetInstanceData<AddonData>()->modelConstructor.New({});
-        NativeModel::Unwrap(object)->attach(std::make_shared<edge::Classifier>(std::move(loaded->backend)),
-                                            std::move(loaded->metadataJson));
-        return object;
-      });
+  auto loaded = std::make_unique<Loaded>(env);
+  Napi::Promise promise = loaded->promise();
+  std::shared_ptr<JsChannel> channel = dataOf(env).channel;
+  std::shared_ptr<Loads> loads = dataOf(env).loads;
+  Loaded* raw = loaded.release();  // owned by the task from here on (left to the process if it never runs)
+  const bool posted = edge::torchThread().post([raw, path, options, channel, loads] {
+    {
+      std::lock_guard<std::mutex> lock(loads->mutex);
+      if (loads->closing) return;  // its environment is gone
+      loads->running += 1;
+    }
+    captureErrors([&] { raw->model = edge::loadModel(path, options); }, raw->code, raw->message);
+    channel->send(std::unique_ptr<Completion>(raw));
+    std::lock_guard<std::mutex> lock(loads->mutex);
+    loads->running -= 1;
+    loads->idle.notify_all();
+  });
+  if (!posted) {
+    const std::unique_ptr<Loaded> refused(raw);
+    throwError(env, "ERR_DISPOSED", "the process is exiting");
+  }
+  channel->expect(env);
+  return promise;
 }
 
 // preprocess(frames, config) -> Promise<Float32Array>: the CPU preprocessing without a model (used to
-// prepare TensorRT int8 calibration images before the model exists).
+// prepare TensorRT int8 calibration images before the model exists). Bounded work on libuv's pool.
 Napi::Value preprocessFrames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto views = readFrames(env, info[0]);
@@ -112,15 +198,23 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   backends.Set(0u, "torch");
   if (edge::tensorRtBuilt()) backends.Set(1u, "tensorrt");
   out.Set("backends", backends);
+  out.Set("torchThreadNiceness", edge::torchThread().niceness());
   return out;
 }
 
-// shutdown(): for a process about to exit (called on 'exit' of the main thread): lets running batches
-// finish, fails queued requests and stops the torch thread, so that no model work runs while the
-// C++ runtime tears libtorch down.
-void shutdown(const Napi::CallbackInfo&) {
-  edge::stopAllBatchers();
-  edge::torchThread().stop();
+// shutdown(): for a process about to exit (called on 'exit' of the main thread): this environment's
+// schedulers fail their queued requests and let running batches finish, then the torch thread and
+// the reaper stop (queued loads reject), so that no model work runs while the C++ runtime tears
+// libtorch down. Worker environments do the same for their own schedulers when they end.
+void shutdown(const Napi::CallbackInfo& info) {
+  dataOf(info.Env()).closeForExit();
+  edge::stopSharedThreads();
+}
+
+// _setReplyFault(position): test hook; building the reply at this position of a batch throws (-1: off).
+void setReplyFault(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber()) throwError(info.Env(), "ERR_INVALID_ARGUMENT", "Expected a position");
+  edge::setReplyFault(info[0].As<Napi::Number>().Int32Value());
 }
 
 }  // namespace
@@ -128,12 +222,17 @@ void shutdown(const Napi::CallbackInfo&) {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto data = std::make_unique<AddonData>();
   data->modelConstructor = Napi::Persistent(NativeModel::define(env));
+  data->channel = JsChannel::create(env);
   exports.Set("NativeModel", data->modelConstructor.Value());
+  AddonData* raw = data.get();
   env.SetInstanceData<AddonData>(data.release());  // freed by Node when the environment ends
+  // Before Node finalizes this environment's objects (see AddonData::end).
+  env.AddCleanupHook([raw] { raw->end(); });
   exports.Set("loadModel", Napi::Function::New<loadModel>(env, "loadModel"));
   exports.Set("buildInfo", Napi::Function::New<buildInfo>(env, "buildInfo"));
   exports.Set("shutdown", Napi::Function::New<shutdown>(env, "shutdown"));
   exports.Set("preprocess", Napi::Function::New<preprocessFrames>(env, "preprocess"));
+  exports.Set("_setReplyFault", Napi::Function::New<setReplyFault>(env, "_setReplyFault"));
   return exports;
 }
 

@@ -1,5 +1,7 @@
 #include "convert.h"
 
+#include <climits>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -22,12 +24,22 @@ double numberAttr(Napi::Env env, Napi::Object obj, const char* key, const std::s
   return v.As<Napi::Number>().DoubleValue();
 }
 
+// Checked before any cast: NaN, infinities and values outside int are errors, not undefined behaviour.
 int intAttr(Napi::Env env, Napi::Object obj, const char* key, const std::string& what) {
   const double d = numberAttr(env, obj, key, what);
-  if (d != static_cast<double>(static_cast<int>(d))) {
+  if (!(d >= static_cast<double>(INT_MIN) && d <= static_cast<double>(INT_MAX)) || d != std::floor(d)) {
     throwError(env, kArg, std::string("Expected an integer for ") + what + "." + key);
   }
   return static_cast<int>(d);
+}
+
+// A whole number from 0 to 2^53 (exact in a double).
+uint64_t countAttr(Napi::Env env, Napi::Object obj, const char* key, const std::string& what) {
+  const double d = numberAttr(env, obj, key, what);
+  if (!(d >= 0 && d <= 9007199254740992.0) || d != std::floor(d)) {
+    throwError(env, kArg, std::string("Expected a whole number >= 0 for ") + what + "." + key);
+  }
+  return static_cast<uint64_t>(d);
 }
 
 std::string stringAttr(Napi::Env env, Napi::Object obj, const char* key, const std::string& what) {
@@ -126,9 +138,7 @@ edge::ClassifierConfig readConfig(Napi::Env env, Napi::Value value) {
   else if (activation == "sigmoid") config.activation = edge::Activation::Sigmoid;
   else if (activation == "none") config.activation = edge::Activation::None;
   else throwError(env, kArg, "Unknown activation '" + activation + "'");
-  const double maxPixels = numberAttr(env, obj, "maxPixels", "config");
-  if (maxPixels < 0) throwError(env, kArg, "config.maxPixels must be >= 0");
-  config.maxPixels = static_cast<uint64_t>(maxPixels);
+  config.maxPixels = countAttr(env, obj, "maxPixels", "config");
   config.preprocessThreads = intAttr(env, obj, "preprocessThreads", "config");
   return config;
 }
@@ -138,12 +148,12 @@ edge::BatchOptions readBatchOptions(Napi::Env env, Napi::Value value) {
   edge::BatchOptions options;
   options.maxBatchSize = intAttr(env, obj, "maxBatchSize", "batching");
   options.maxDelayMs = numberAttr(env, obj, "maxDelayMs", "batching");
-  const double maxQueue = numberAttr(env, obj, "maxQueue", "batching");
-  if (options.maxBatchSize < 1 || options.maxDelayMs < 0 || maxQueue < 1) {
-    throwError(env, kArg, "batching needs maxBatchSize >= 1, maxDelayMs >= 0 and maxQueue >= 1");
+  options.maxQueue = static_cast<size_t>(countAttr(env, obj, "maxQueue", "batching"));
+  if (obj.Has("maxQueuedPixels") && !obj.Get("maxQueuedPixels").IsUndefined()) {
+    options.maxQueuedPixels = countAttr(env, obj, "maxQueuedPixels", "batching");
   }
-  options.maxQueue = static_cast<size_t>(maxQueue);
   options.executors = obj.Has("executors") && obj.Get("executors").IsNumber() ? intAttr(env, obj, "executors", "batching") : 0;
+  // ranges: Scheduler::startBatching
   return options;
 }
 

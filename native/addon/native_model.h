@@ -1,18 +1,21 @@
-// NativeModel: the JS handle of a loaded edge::Classifier.
-//   [sync]  startQueue({ maxBatchSize, maxDelayMs, maxQueue }) -> starts the model's batcher
+// NativeModel: the JS handle of a model's edge::Scheduler. Every call is a
+// request on the scheduler; nothing here touches the backend.
+//   [sync]  startQueue({ maxBatchSize, maxDelayMs, maxQueue, maxQueuedPixels?, executors? }) -> once;
+//           a second call throws ERR_INVALID_ARGUMENT
 //   [sync]  enqueue(frames | jpegs, encoded) -> [Promise<{ scores, rows, cols, prepareMs, nativeMs,
-//           batchSize, queuedMs, sizes? }>, cancel()]; throws ERR_QUEUE_FULL / ERR_DISPOSED
-//   [sync]  gpuMemory()             -> { freeBytes, totalBytes } of the model's GPU, or null
-//   [sync]  queueStats()            -> { batches, images, batchSizes, queuedImages, queuedRequests, running, inFlight }
-//   [async] preprocess(frames)      -> Float32Array (NCHW)
-//   [async] infer(tensor, n)        -> { scores, rows, cols }
-//   [async] runTokens(ids, n)       -> { scores, rows, cols } (a token model, e.g. CLIP's text encoder)
-//   [async] preprocessEncoded(jpegs) -> Float32Array (GPU decode)
+//           computeMs, batchSize, queuedMs, sizes? }>, cancel()]; throws ERR_QUEUE_FULL / ERR_DISPOSED
+//   [sync]  preprocess(frames) / preprocessEncoded(jpegs) -> Promise<Float32Array> (NCHW)
+//   [sync]  infer(tensor, n)        -> Promise<{ scores, rows, cols, ... }>
+//   [sync]  runTokens(ids, n)       -> Promise<{ scores, rows, cols, ... }> (a token model, e.g. CLIP's text encoder)
+//   [sync]  gpuMemory()             -> { freeBytes, totalBytes } as last read on a lane, or null
+//   [sync]  queueStats()            -> the scheduler's counters
 //   [sync]  configure(config)       -> undefined
-//   [sync]  dispose()               -> undefined; later calls reject with ERR_DISPOSED
+//   [sync]  dispose()               -> Promise<void>: queued requests reject with ERR_DISPOSED, running
+//           batches finish, the backend and all its memory are freed on a lane, then it resolves
 //   [get]   metadata (string), backend (string), device (string), gpuDecode (bool)
-// Work in flight keeps the classifier alive through its shared_ptr, so
-// dispose() never frees memory that a worker thread is using.
+// Inputs (pixel buffers, tensors, token arrays) are read in place: each request
+// holds a reference to them until it settles. A model collected without
+// dispose() is disposed by its finalizer (the freeing still runs on a lane).
 #pragma once
 
 #include <napi.h>
@@ -20,8 +23,8 @@
 #include <memory>
 #include <string>
 
-#include "../core/classifier.h"
-#include "request_queue.h"
+#include "../core/scheduler.h"
+#include "js_channel.h"
 
 namespace edge_addon {
 
@@ -29,8 +32,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
  public:
   static Napi::Function define(Napi::Env env);
   explicit NativeModel(const Napi::CallbackInfo& info);
+  ~NativeModel() override;
 
-  void attach(std::shared_ptr<edge::Classifier> classifier, std::string metadata);
+  void attach(std::shared_ptr<edge::Scheduler> scheduler, std::shared_ptr<JsChannel> channel, std::string metadata);
 
  private:
   Napi::Value enqueue(const Napi::CallbackInfo& info);
@@ -43,19 +47,18 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   Napi::Value preprocessEncoded(const Napi::CallbackInfo& info);
   Napi::Value gpuDecode(const Napi::CallbackInfo& info);
   void configure(const Napi::CallbackInfo& info);
-  void dispose(const Napi::CallbackInfo& info);
+  Napi::Value dispose(const Napi::CallbackInfo& info);
   Napi::Value metadata(const Napi::CallbackInfo& info);
   Napi::Value backendName(const Napi::CallbackInfo& info);
   Napi::Value device(const Napi::CallbackInfo& info);
 
-  std::shared_ptr<edge::Classifier> live(Napi::Env env) const;
+  edge::Scheduler& live(Napi::Env env) const;
+  // Submits `request` and returns its Promise; `keepAlive` stays referenced until it settles.
+  Napi::Promise submit(Napi::Env env, edge::Request request, Napi::Value keepAlive);
 
-  std::shared_ptr<edge::Classifier> classifier_;
-  std::unique_ptr<RequestQueue> queue_;  // outlives dispose(): joined when the object is collected
+  std::shared_ptr<edge::Scheduler> scheduler_;
+  std::shared_ptr<JsChannel> channel_;
   std::string metadata_;
-  std::string backend_;
-  std::string device_;
-  bool gpuDecode_ = false;
 };
 
 }  // namespace edge_addon

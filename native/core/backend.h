@@ -79,7 +79,7 @@ class Backend {
   }
   // True when runEncoded() is available.
   virtual bool gpuDecode() const { return false; }
-  // Batches this backend can run at once (the batcher runs that many executors).
+  // Batches this backend can run at once (its scheduler gets that many lanes on a GPU).
   virtual int concurrency() const { return 1; }
   // Free and total bytes of the model's GPU; nullopt on the CPU.
   virtual std::optional<std::pair<size_t, size_t>> deviceMemory() const { return std::nullopt; }

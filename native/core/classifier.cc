@@ -5,7 +5,6 @@
 #include <string>
 
 #include "error.h"
-#include "executor.h"
 #include "stopwatch.h"
 
 namespace edge {
@@ -30,14 +29,7 @@ Scores toScores(const Outputs& outputs, Activation activation, const Stopwatch& 
 }  // namespace
 
 Classifier::Classifier(std::unique_ptr<Backend> backend)
-    : backend_(std::move(backend)),
-      config_(std::make_shared<ClassifierConfig>()),
-      executor_(backend_->device() == "cpu" ? &torchThread() : nullptr) {}
-
-template <typename Fn>
-auto Classifier::onModelThread(Fn&& fn) const {
-  return executor_ ? executor_->call(std::forward<Fn>(fn)) : fn();
-}
+    : backend_(std::move(backend)), config_(std::make_shared<ClassifierConfig>()) {}
 
 void Classifier::configure(const ClassifierConfig& config) {
   validateSpec(config.spec);
@@ -55,7 +47,7 @@ Scores Classifier::classify(const std::vector<ImageView>& images) const {
   const Stopwatch since;
   const auto config = this->config();
   validateBatch(images, *config);
-  return toScores(onModelThread([&] { return backend_->runImages(images, config->spec, config->preprocessThreads); }),
+  return toScores(backend_->runImages(images, config->spec, config->preprocessThreads),
                   config->activation, since);
 }
 
@@ -63,20 +55,20 @@ Scores Classifier::classifyEncoded(const std::vector<EncodedView>& images, std::
   const Stopwatch since;
   const auto config = this->config();
   if (images.empty()) throw Error(ErrorCode::InvalidArgument, "a batch needs at least one image");
-  return toScores(onModelThread([&] { return backend_->runEncoded(images, config->spec, config->maxPixels, sizes); }),
+  return toScores(backend_->runEncoded(images, config->spec, config->maxPixels, sizes),
                   config->activation, since);
 }
 
 std::vector<float> Classifier::preprocessEncoded(const std::vector<EncodedView>& images) const {
   const auto config = this->config();
   if (images.empty()) throw Error(ErrorCode::InvalidArgument, "a batch needs at least one image");
-  return onModelThread([&] { return backend_->preprocessEncoded(images, config->spec, config->maxPixels); });
+  return backend_->preprocessEncoded(images, config->spec, config->maxPixels);
 }
 
 std::vector<float> Classifier::preprocess(const std::vector<ImageView>& images) const {
   const auto config = this->config();
   validateBatch(images, *config);
-  return onModelThread([&] { return backend_->preprocessImages(images, config->spec, config->preprocessThreads); });
+  return backend_->preprocessImages(images, config->spec, config->preprocessThreads);
 }
 
 Scores Classifier::infer(const float* tensor, size_t length, int n) const {
@@ -88,16 +80,15 @@ Scores Classifier::infer(const float* tensor, size_t length, int n) const {
                                                 std::to_string(n) + " image(s) of 3x" + std::to_string(spec.height) +
                                                 "x" + std::to_string(spec.width));
   }
-  const Outputs outputs = onModelThread([&] {
-    return backend_->run(n, spec.height, spec.width, [&](float* input) { std::memcpy(input, tensor, length * sizeof(float)); });
-  });
+  const Outputs outputs =
+      backend_->run(n, spec.height, spec.width, [&](float* input) { std::memcpy(input, tensor, length * sizeof(float)); });
   return toScores(outputs, config->activation, since);
 }
 
 Scores Classifier::runTokens(const int32_t* tokens, int n, int length) const {
   const Stopwatch since;
   if (n < 1 || length < 1) throw Error(ErrorCode::InvalidArgument, "token input needs at least one row of one token");
-  return toScores(onModelThread([&] { return backend_->runTokens(tokens, n, length); }), Activation::None, since);
+  return toScores(backend_->runTokens(tokens, n, length), Activation::None, since);
 }
 
 }  // namespace edge

@@ -1,6 +1,7 @@
-// A loaded model plus how to feed it: the unit the addon exposes to JS.
-// Thread-safe: configure() swaps an immutable config; calls in flight keep
-// the config and backend they started with.
+// A loaded model plus how to feed it: the compute steps a Scheduler runs.
+// It knows no threads: only its model's Scheduler calls it, on that
+// scheduler's lanes (see scheduler.h). configure() swaps an immutable config;
+// calls in flight keep the config they started with.
 #pragma once
 
 #include <memory>
@@ -8,7 +9,6 @@
 #include <vector>
 
 #include "backend.h"
-#include "executor.h"
 #include "image.h"
 #include "postprocess.h"
 #include "preprocess.h"
@@ -37,6 +37,7 @@ class Classifier {
   void configure(const ClassifierConfig& config);
   std::shared_ptr<const ClassifierConfig> config() const;
   const Backend& backend() const { return *backend_; }
+  Backend& backend() { return *backend_; }
 
   // Preprocesses and runs `images` as one batch.
   Scores classify(const std::vector<ImageView>& images) const;
@@ -51,15 +52,9 @@ class Classifier {
   Scores runTokens(const int32_t* tokens, int n, int length) const;
 
  private:
-  // Runs fn where this model's libtorch work belongs: the process's torch thread for CPU models
-  // (see executor.h), the calling thread for GPU models.
-  template <typename Fn>
-  auto onModelThread(Fn&& fn) const;
-
-  std::shared_ptr<Backend> backend_;
+  std::unique_ptr<Backend> backend_;
   mutable std::mutex configMutex_;
   std::shared_ptr<const ClassifierConfig> config_;
-  Executor* executor_;
 };
 
 }  // namespace edge

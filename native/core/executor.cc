@@ -4,14 +4,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #ifdef __linux__
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
-
-#include "error.h"
 
 namespace edge {
 namespace {
@@ -44,40 +43,79 @@ int torchThreadNiceness() {
 
 }  // namespace
 
-Executor::Executor(int niceness) : thread_([this, niceness] {
-  lowerOwnPriority(niceness);
+Executor::Executor(int niceness) : niceness_(niceness), thread_([this] {
+  lowerOwnPriority(niceness_);
   loop();
 }) {}
 
 Executor::~Executor() { stop(); }
 
 void Executor::stop() {
+  std::deque<Task> dropped;
+  std::multimap<Clock::time_point, Task> droppedTimed;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
+    dropped.swap(tasks_);
+    droppedTimed.swap(timed_);
   }
   wake_.notify_all();
-  if (thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) thread_.join();
+  if (thread_.joinable() && !onThread()) thread_.join();
+  // `dropped` and `droppedTimed` are destroyed here, unrun: waiting call()s see a broken promise.
 }
 
-void Executor::post(std::function<void()> task) {
+bool Executor::stopped() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_;
+}
+
+bool Executor::post(Task task) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) throw Error(ErrorCode::Disposed, "the process is exiting");
+    if (stopping_) return false;
     tasks_.push_back(std::move(task));
   }
   wake_.notify_one();
+  return true;
+}
+
+bool Executor::postAt(Clock::time_point at, Task task) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return false;
+    timed_.emplace(at, std::move(task));
+  }
+  wake_.notify_one();
+  return true;
 }
 
 void Executor::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-    if (stopping_) return;  // callers waiting on dropped tasks get std::future_error (broken promise)
-    std::function<void()> task = std::move(tasks_.front());
-    tasks_.pop_front();
+    if (stopping_) return;
+    Task task;
+    if (!tasks_.empty()) {
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    } else if (!timed_.empty() && timed_.begin()->first <= Clock::now()) {
+      task = std::move(timed_.begin()->second);
+      timed_.erase(timed_.begin());
+    } else if (!timed_.empty()) {
+      wake_.wait_until(lock, timed_.begin()->first);
+      continue;
+    } else {
+      wake_.wait(lock);
+      continue;
+    }
     lock.unlock();
-    task();
+    try {
+      task();
+    } catch (const std::exception& e) {  // tasks report their own failures; this is a last resort
+      std::fprintf(stderr, "edge-classify: a native task failed: %s\n", e.what());
+    } catch (...) {
+      std::fprintf(stderr, "edge-classify: a native task failed\n");
+    }
+    task = nullptr;  // its captures die here, outside the lock
     lock.lock();
   }
 }

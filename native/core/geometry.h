@@ -19,11 +19,13 @@ enum class ResizeMode { Stretch, Letterbox, CenterCrop };
 // scaledHeight and its top-left corner is put at (offsetX, offsetY) in the
 // target. Letterbox offsets are >= 0 (padding around the box); center-crop
 // offsets are <= 0 (the part outside the target is cut off).
+// 64-bit: a center-crop of an extreme aspect ratio (10,000,000 x 1 into 224 x 224) scales the long
+// side far past the range of int.
 struct ResizePlan {
-  int scaledWidth = 0;
-  int scaledHeight = 0;
-  int offsetX = 0;
-  int offsetY = 0;
+  int64_t scaledWidth = 0;
+  int64_t scaledHeight = 0;
+  int64_t offsetX = 0;
+  int64_t offsetY = 0;
 };
 
 // Exact integer geometry (the spec's "Decisions" section):
@@ -45,19 +47,21 @@ EDGE_HD inline ResizePlan planResize(int srcW, int srcH, int dstW, int dstH, Res
       int64_t nh = wider ? (W * h) / w : H;
       nw = nw < 1 ? 1 : nw;
       nh = nh < 1 ? 1 : nh;
-      plan.scaledWidth = static_cast<int>(nw);
-      plan.scaledHeight = static_cast<int>(nh);
-      plan.offsetX = static_cast<int>((W - nw) / 2);
-      plan.offsetY = static_cast<int>((H - nh) / 2);
+      plan.scaledWidth = nw;
+      plan.scaledHeight = nh;
+      plan.offsetX = (W - nw) / 2;
+      plan.offsetY = (H - nh) / 2;
       break;
     }
     case ResizeMode::CenterCrop: {
-      const int64_t rw = wider ? (H * w) / h : W;
-      const int64_t rh = wider ? H : (W * h) / w;
-      plan.scaledWidth = static_cast<int>(rw);
-      plan.scaledHeight = static_cast<int>(rh);
-      plan.offsetX = -static_cast<int>((rw - W) / 2);
-      plan.offsetY = -static_cast<int>((rh - H) / 2);
+      int64_t rw = wider ? (H * w) / h : W;
+      int64_t rh = wider ? H : (W * h) / w;
+      rw = rw < 1 ? 1 : rw;
+      rh = rh < 1 ? 1 : rh;
+      plan.scaledWidth = rw;
+      plan.scaledHeight = rh;
+      plan.offsetX = -((rw - W) / 2);
+      plan.offsetY = -((rh - H) / 2);
       break;
     }
   }
@@ -72,9 +76,9 @@ struct LinearTap {
   float weight;  // weight of index+1 (index itself gets 1-weight)
 };
 
-EDGE_HD inline LinearTap linearTap(int d, int src, int dst) {
+EDGE_HD inline LinearTap linearTap(int64_t d, int src, int64_t dst) {
   const double scale = static_cast<double>(src) / static_cast<double>(dst);
-  float f = static_cast<float>((d + 0.5) * scale - 0.5);
+  float f = static_cast<float>((static_cast<double>(d) + 0.5) * scale - 0.5);
   int i = static_cast<int>(floorf(f));
   f -= static_cast<float>(i);
   if (i < 0) {

@@ -59,10 +59,10 @@ void preprocessImage(const ImageView& image, const PreprocessSpec& spec, float* 
   }
 
   // Destination columns [x0, x1) fall inside the scaled box; the rest is padding.
-  const int x0 = std::max(0, plan.offsetX);
-  const int x1 = std::min(spec.width, plan.offsetX + plan.scaledWidth);
-  const int y0 = std::max(0, plan.offsetY);
-  const int y1 = std::min(spec.height, plan.offsetY + plan.scaledHeight);
+  const int x0 = static_cast<int>(std::clamp<int64_t>(plan.offsetX, 0, spec.width));
+  const int x1 = static_cast<int>(std::clamp<int64_t>(plan.offsetX + plan.scaledWidth, x0, spec.width));
+  const int y0 = static_cast<int>(std::clamp<int64_t>(plan.offsetY, 0, spec.height));
+  const int y1 = static_cast<int>(std::clamp<int64_t>(plan.offsetY + plan.scaledHeight, y0, spec.height));
   std::vector<ColumnTap> columns(static_cast<size_t>(std::max(0, x1 - x0)));
   for (int x = x0; x < x1; ++x) {
     const LinearTap t = linearTap(x - plan.offsetX, image.width, plan.scaledWidth);

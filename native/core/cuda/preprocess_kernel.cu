@@ -31,8 +31,8 @@ __global__ void preprocessKernel(const uint8_t* __restrict__ pixels, const GpuIm
   T* dst = out + static_cast<size_t>(n) * 3 * plane + (spec.nhwc ? static_cast<size_t>(i) * 3 : i);
   const size_t step = spec.nhwc ? 1 : static_cast<size_t>(plane);
 
-  const int u = x - img.offsetX;
-  const int v = y - img.offsetY;
+  const int64_t u = x - img.offsetX;
+  const int64_t v = y - img.offsetY;
   if (u < 0 || v < 0 || u >= img.scaledWidth || v >= img.scaledHeight) {
     for (int p = 0; p < 3; ++p) dst[p * step] = toOut<T>(spec.pad[p]);
     return;

@@ -21,10 +21,10 @@ struct GpuImage {
   int height = 0;
   int channels = 0;
   int rgb[3] = {0, 1, 2};  // byte offsets of R, G, B inside a pixel
-  int scaledWidth = 0;
-  int scaledHeight = 0;
-  int offsetX = 0;
-  int offsetY = 0;
+  int64_t scaledWidth = 0;  // 64-bit: see ResizePlan
+  int64_t scaledHeight = 0;
+  int64_t offsetX = 0;
+  int64_t offsetY = 0;
 };
 
 struct GpuSpec {
