@@ -43,21 +43,24 @@ struct Outputs {
   double prepareMs = 0;  // host time spent filling the input: CPU preprocessing or staging copies
 };
 
+// Lanes: a backend runs up to concurrency() calls at once, each on its own lane (0 <= lane <
+// concurrency()), with the lane's own stream, staging and graphs. The model's scheduler owns the
+// lanes: it never runs two calls on one lane at once, so a backend needs no locks for its lanes.
 class Backend {
  public:
   virtual ~Backend() = default;
   // Runs a batch: `write` fills the backend's input buffer in place, so that
   // preprocessing writes straight into the tensor the model reads.
-  virtual Outputs run(int n, int height, int width, const InputWriter& write) = 0;
+  virtual Outputs run(int lane, int n, int height, int width, const InputWriter& write) = 0;
   // Preprocesses and runs images. The default preprocesses on the CPU straight
   // into the input buffer; GPU backends override it with their own kernel.
-  virtual Outputs runImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int threads) {
-    return run(static_cast<int>(images.size()), spec.height, spec.width,
+  virtual Outputs runImages(int lane, const std::vector<ImageView>& images, const PreprocessSpec& spec, int threads) {
+    return run(lane, static_cast<int>(images.size()), spec.height, spec.width,
                [&](float* input) { preprocessBatch(images, spec, input, threads); });
   }
   // The preprocessed input exactly as runImages() would feed it (as floats),
   // for tests and debugging. GPU backends run their kernel and copy back.
-  virtual std::vector<float> preprocessImages(const std::vector<ImageView>& images, const PreprocessSpec& spec,
+  virtual std::vector<float> preprocessImages(int /*lane*/, const std::vector<ImageView>& images, const PreprocessSpec& spec,
                                               int threads) {
     std::vector<float> tensor(images.size() * spec.imageSize());
     preprocessBatch(images, spec, tensor.data(), threads);
@@ -65,21 +68,21 @@ class Backend {
   }
   // Decodes JPEGs on the device, then preprocesses and runs them; fills the
   // decoded sizes. Only backends with a GPU decoder implement it.
-  virtual Outputs runEncoded(const std::vector<EncodedView>& /*images*/, const PreprocessSpec& /*spec*/,
+  virtual Outputs runEncoded(int /*lane*/, const std::vector<EncodedView>& /*images*/, const PreprocessSpec& /*spec*/,
                              uint64_t /*maxPixels*/, std::vector<std::pair<int, int>>* /*sizes*/) {
     throw Error(ErrorCode::Unsupported, "this backend has no GPU JPEG decoder; decode on the CPU");
   }
-  virtual std::vector<float> preprocessEncoded(const std::vector<EncodedView>& /*images*/,
+  virtual std::vector<float> preprocessEncoded(int /*lane*/, const std::vector<EncodedView>& /*images*/,
                                                const PreprocessSpec& /*spec*/, uint64_t /*maxPixels*/) {
     throw Error(ErrorCode::Unsupported, "this backend has no GPU JPEG decoder; decode on the CPU");
   }
   // Runs a model that takes token ids (e.g. CLIP's text encoder): n rows of `length` int64 ids.
-  virtual Outputs runTokens(const int32_t* /*tokens*/, int /*n*/, int /*length*/) {
+  virtual Outputs runTokens(int /*lane*/, const int32_t* /*tokens*/, int /*n*/, int /*length*/) {
     throw Error(ErrorCode::Unsupported, "this backend does not run token models");
   }
   // True when runEncoded() is available.
   virtual bool gpuDecode() const { return false; }
-  // Batches this backend can run at once (its scheduler gets that many lanes on a GPU).
+  // Batches this backend can run at once: its lanes (the scheduler runs that many on a GPU).
   virtual int concurrency() const { return 1; }
   // Free and total bytes of the model's GPU; nullopt on the CPU.
   virtual std::optional<std::pair<size_t, size_t>> deviceMemory() const { return std::nullopt; }

@@ -43,35 +43,35 @@ std::shared_ptr<const ClassifierConfig> Classifier::config() const {
   return config_;
 }
 
-Scores Classifier::classify(const std::vector<ImageView>& images) const {
+Scores Classifier::classify(int lane, const std::vector<ImageView>& images) const {
   const Stopwatch since;
   const auto config = this->config();
   validateBatch(images, *config);
-  return toScores(backend_->runImages(images, config->spec, config->preprocessThreads),
+  return toScores(backend_->runImages(lane, images, config->spec, config->preprocessThreads),
                   config->activation, since);
 }
 
-Scores Classifier::classifyEncoded(const std::vector<EncodedView>& images, std::vector<std::pair<int, int>>* sizes) const {
+Scores Classifier::classifyEncoded(int lane, const std::vector<EncodedView>& images, std::vector<std::pair<int, int>>* sizes) const {
   const Stopwatch since;
   const auto config = this->config();
   if (images.empty()) throw Error(ErrorCode::InvalidArgument, "a batch needs at least one image");
-  return toScores(backend_->runEncoded(images, config->spec, config->maxPixels, sizes),
+  return toScores(backend_->runEncoded(lane, images, config->spec, config->maxPixels, sizes),
                   config->activation, since);
 }
 
-std::vector<float> Classifier::preprocessEncoded(const std::vector<EncodedView>& images) const {
+std::vector<float> Classifier::preprocessEncoded(int lane, const std::vector<EncodedView>& images) const {
   const auto config = this->config();
   if (images.empty()) throw Error(ErrorCode::InvalidArgument, "a batch needs at least one image");
-  return backend_->preprocessEncoded(images, config->spec, config->maxPixels);
+  return backend_->preprocessEncoded(lane, images, config->spec, config->maxPixels);
 }
 
-std::vector<float> Classifier::preprocess(const std::vector<ImageView>& images) const {
+std::vector<float> Classifier::preprocess(int lane, const std::vector<ImageView>& images) const {
   const auto config = this->config();
   validateBatch(images, *config);
-  return backend_->preprocessImages(images, config->spec, config->preprocessThreads);
+  return backend_->preprocessImages(lane, images, config->spec, config->preprocessThreads);
 }
 
-Scores Classifier::infer(const float* tensor, size_t length, int n) const {
+Scores Classifier::infer(int lane, const float* tensor, size_t length, int n) const {
   const Stopwatch since;
   const auto config = this->config();
   const PreprocessSpec& spec = config->spec;
@@ -81,14 +81,14 @@ Scores Classifier::infer(const float* tensor, size_t length, int n) const {
                                                 "x" + std::to_string(spec.width));
   }
   const Outputs outputs =
-      backend_->run(n, spec.height, spec.width, [&](float* input) { std::memcpy(input, tensor, length * sizeof(float)); });
+      backend_->run(lane, n, spec.height, spec.width, [&](float* input) { std::memcpy(input, tensor, length * sizeof(float)); });
   return toScores(outputs, config->activation, since);
 }
 
-Scores Classifier::runTokens(const int32_t* tokens, int n, int length) const {
+Scores Classifier::runTokens(int lane, const int32_t* tokens, int n, int length) const {
   const Stopwatch since;
   if (n < 1 || length < 1) throw Error(ErrorCode::InvalidArgument, "token input needs at least one row of one token");
-  return toScores(backend_->runTokens(tokens, n, length), Activation::None, since);
+  return toScores(backend_->runTokens(lane, tokens, n, length), Activation::None, since);
 }
 
 }  // namespace edge

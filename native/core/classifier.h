@@ -39,17 +39,18 @@ class Classifier {
   const Backend& backend() const { return *backend_; }
   Backend& backend() { return *backend_; }
 
+  // Every call runs on the backend's lane `lane` (see backend.h), chosen by the scheduler.
   // Preprocesses and runs `images` as one batch.
-  Scores classify(const std::vector<ImageView>& images) const;
+  Scores classify(int lane, const std::vector<ImageView>& images) const;
   // Decodes JPEGs on the GPU, then as classify(); `sizes` gets each decoded width/height.
-  Scores classifyEncoded(const std::vector<EncodedView>& images, std::vector<std::pair<int, int>>* sizes) const;
-  std::vector<float> preprocessEncoded(const std::vector<EncodedView>& images) const;
+  Scores classifyEncoded(int lane, const std::vector<EncodedView>& images, std::vector<std::pair<int, int>>* sizes) const;
+  std::vector<float> preprocessEncoded(int lane, const std::vector<EncodedView>& images) const;
   // Preprocessing alone: n*3*H*W floats, NCHW.
-  std::vector<float> preprocess(const std::vector<ImageView>& images) const;
+  std::vector<float> preprocess(int lane, const std::vector<ImageView>& images) const;
   // Inference alone on an already preprocessed NCHW tensor of `n` images.
-  Scores infer(const float* tensor, size_t length, int n) const;
+  Scores infer(int lane, const float* tensor, size_t length, int n) const;
   // A token model (CLIP's text encoder): n rows of `length` ids -> raw outputs (no activation).
-  Scores runTokens(const int32_t* tokens, int n, int length) const;
+  Scores runTokens(int lane, const int32_t* tokens, int n, int length) const;
 
  private:
   std::unique_ptr<Backend> backend_;

@@ -249,7 +249,7 @@ void Scheduler::pump(size_t index, bool timed) {
   running_ += 1;
   kick(lock);  // another lane may take the next batch
   lock.unlock();
-  run(batch);
+  run(batch, static_cast<int>(index));
   readDeviceMemory();
   lock.lock();
   lane.busy = false;
@@ -310,12 +310,12 @@ std::vector<Scheduler::Queued> Scheduler::take(std::unique_lock<std::mutex>& loc
   return batch;
 }
 
-void Scheduler::run(std::vector<Queued>& batch) {
+void Scheduler::run(std::vector<Queued>& batch, int lane) {
   const Clock::time_point start = Clock::now();
   for (Queued& q : batch) q.queuedMs = msBetween(q.at, start);
   auto queuedMs = [](const Queued& q) { return q.queuedMs; };
   if (batch.size() == 1 && !(batchable(batch[0].request.kind) && batch[0].request.count() <= static_cast<size_t>(options_.maxBatchSize))) {
-    Reply reply = runAlone(batch[0]);
+    Reply reply = runAlone(batch[0], lane);
     reply.queuedMs = queuedMs(batch[0]);
     complete(batch[0], std::move(reply));
     return;
@@ -335,7 +335,7 @@ void Scheduler::run(std::vector<Queued>& batch) {
   if (valid.empty()) return;
   std::vector<Reply> replies;
   try {
-    replies = runTogether(valid);
+    replies = runTogether(valid, lane);
   } catch (const std::exception& e) {
     if (valid.size() == 1) {
       fail(valid[0], asError(e));
@@ -347,7 +347,7 @@ void Scheduler::run(std::vector<Queued>& batch) {
       std::vector<Queued> one;
       one.push_back(std::move(q));
       try {
-        std::vector<Reply> reply = runTogether(one);
+        std::vector<Reply> reply = runTogether(one, lane);
         reply[0].queuedMs = queuedMs(one[0]);
         complete(one[0], std::move(reply[0]));
       } catch (const std::exception& e2) {
@@ -363,18 +363,18 @@ void Scheduler::run(std::vector<Queued>& batch) {
 }
 
 // Runs image requests as one batch and builds every reply; throws (completing none) when it fails.
-std::vector<Reply> Scheduler::runTogether(std::vector<Queued>& batch) {
+std::vector<Reply> Scheduler::runTogether(std::vector<Queued>& batch, int lane) {
   const Stopwatch since;
   Scores scores;
   std::vector<std::pair<int, int>> sizes;
   if (batch[0].request.isEncoded()) {
     std::vector<EncodedView> all;
     for (Queued& q : batch) all.insert(all.end(), q.request.encoded.begin(), q.request.encoded.end());
-    scores = classifier_->classifyEncoded(all, &sizes);
+    scores = classifier_->classifyEncoded(lane, all, &sizes);
   } else {
     std::vector<ImageView> all;
     for (Queued& q : batch) all.insert(all.end(), q.request.frames.begin(), q.request.frames.end());
-    scores = classifier_->classify(all);
+    scores = classifier_->classify(lane, all);
   }
   const double computeMs = since.ms();
   {
@@ -404,7 +404,7 @@ std::vector<Reply> Scheduler::runTogether(std::vector<Queued>& batch) {
 
 // A request that runs by itself: infer, preprocess, tokens, or images beyond maxBatchSize, in
 // chunks of maxBatchSize (the backend never sees a batch larger than that).
-Reply Scheduler::runAlone(Queued& queued) {
+Reply Scheduler::runAlone(Queued& queued, int lane) {
   Reply reply;
   const Request& r = queued.request;
   const size_t chunk = static_cast<size_t>(options_.maxBatchSize);
@@ -420,11 +420,11 @@ Reply Scheduler::runAlone(Queued& queued) {
           if (r.isEncoded()) {
             std::vector<EncodedView> part(r.encoded.begin() + static_cast<std::ptrdiff_t>(from), r.encoded.begin() + static_cast<std::ptrdiff_t>(from + k));
             std::vector<std::pair<int, int>> sizes;
-            append(reply.scores, classifier_->classifyEncoded(part, &sizes));
+            append(reply.scores, classifier_->classifyEncoded(lane, part, &sizes));
             reply.sizes.insert(reply.sizes.end(), sizes.begin(), sizes.end());
           } else {
             std::vector<ImageView> part(r.frames.begin() + static_cast<std::ptrdiff_t>(from), r.frames.begin() + static_cast<std::ptrdiff_t>(from + k));
-            append(reply.scores, classifier_->classify(part));
+            append(reply.scores, classifier_->classify(lane, part));
           }
           ++executions;
           chunks.push_back(k);
@@ -432,27 +432,27 @@ Reply Scheduler::runAlone(Queued& queued) {
         reply.batchSize = static_cast<int>(std::min(chunk, n));
         break;
       case RequestKind::Preprocess:
-        reply.tensor = r.isEncoded() ? classifier_->preprocessEncoded(r.encoded) : classifier_->preprocess(r.frames);
+        reply.tensor = r.isEncoded() ? classifier_->preprocessEncoded(lane, r.encoded) : classifier_->preprocess(lane, r.frames);
         reply.batchSize = static_cast<int>(n);
         break;
       case RequestKind::Infer: {
         const size_t per = n > 0 ? r.tensorLength / n : 0;
         if (per * n != r.tensorLength || per != classifier_->config()->spec.imageSize()) {
           // Classifier::infer explains the mismatch.
-          reply.scores = classifier_->infer(r.tensor, r.tensorLength, r.rows);
+          reply.scores = classifier_->infer(lane, r.tensor, r.tensorLength, r.rows);
           ++executions;
           break;
         }
         for (size_t from = 0; from < n; from += chunk) {
           const size_t k = std::min(chunk, n - from);
-          append(reply.scores, classifier_->infer(r.tensor + from * per, k * per, static_cast<int>(k)));
+          append(reply.scores, classifier_->infer(lane, r.tensor + from * per, k * per, static_cast<int>(k)));
           ++executions;
         }
         reply.batchSize = static_cast<int>(std::min(chunk, n));
         break;
       }
       case RequestKind::Tokens:
-        reply.scores = classifier_->runTokens(r.tokens, r.rows, r.tokenLength);
+        reply.scores = classifier_->runTokens(lane, r.tokens, r.rows, r.tokenLength);
         reply.batchSize = r.rows;
         ++executions;
         break;

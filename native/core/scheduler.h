@@ -167,9 +167,9 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   void pump(size_t lane, bool timed);
   // Takes the next batch when it is ready; sets `wakeAt` when it will be. Lock held.
   std::vector<Queued> take(std::unique_lock<std::mutex>& lock, std::optional<std::chrono::steady_clock::time_point>& wakeAt);
-  void run(std::vector<Queued>& batch);
-  std::vector<Reply> runTogether(std::vector<Queued>& batch);
-  Reply runAlone(Queued& queued);
+  void run(std::vector<Queued>& batch, int lane);
+  std::vector<Reply> runTogether(std::vector<Queued>& batch, int lane);
+  Reply runAlone(Queued& queued, int lane);
   void complete(Queued& queued, Reply&& reply);
   void fail(Queued& queued, const Error& error);
   void release();  // on a lane: frees the classifier once no batch runs

@@ -6,7 +6,6 @@
 #include <ATen/Parallel.h>
 
 #include <fstream>
-#include <mutex>
 #include <sys/stat.h>
 
 #include "error.h"
@@ -49,14 +48,14 @@ torch::Device parseDevice(const std::string& device) {
   throw Error(ErrorCode::InvalidArgument, "unknown device '" + device + "'; use 'cpu', 'cuda', 'cuda:N' or 'auto'");
 }
 
-// CPU inference. Preprocessing writes straight into the input tensor's memory.
+// CPU inference, one lane (the process's torch thread runs every call, see executor.h).
+// Preprocessing writes straight into the input tensor's memory.
 class TorchBackend final : public Backend {
  public:
   TorchBackend(torch::jit::Module module, torch::Device device, int threads)
       : module_(std::move(module)), device_(device), threads_(threads) {}
 
-  Outputs run(int n, int height, int width, const InputWriter& write) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+  Outputs run(int, int n, int height, int width, const InputWriter& write) override {
     if (threads_ > 0 && at::get_num_threads() != threads_) at::set_num_threads(threads_);
     try {
       c10::InferenceMode guard;
@@ -74,8 +73,7 @@ class TorchBackend final : public Backend {
     }
   }
 
-  Outputs runTokens(const int32_t* tokens, int n, int length) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+  Outputs runTokens(int, const int32_t* tokens, int n, int length) override {
     if (threads_ > 0 && at::get_num_threads() != threads_) at::set_num_threads(threads_);
     try {
       c10::InferenceMode guard;
@@ -95,7 +93,6 @@ class TorchBackend final : public Backend {
   torch::jit::Module module_;
   torch::Device device_;
   int threads_;
-  std::mutex mutex_;
 };
 
 }  // namespace

@@ -9,9 +9,10 @@
 #include <algorithm>
 #include <cstring>
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
+#include <string>
 #include <vector>
 
 #include "../stopwatch.h"
@@ -55,14 +56,13 @@ class TorchCudaBackend final : public Backend {
     const int lanes = std::max(1, std::min(options.cudaStreams, 8));
     for (int i = 0; i < lanes; ++i) {
       lanes_.push_back(std::make_unique<Lane>(c10::cuda::getStreamFromPool(/*isHighPriority=*/true, device.index())));
-      free_.push_back(lanes_.back().get());
     }
   }
 
   int concurrency() const override { return static_cast<int>(lanes_.size()); }
 
-  Outputs run(int n, int height, int width, const InputWriter& write) override {
-    return guarded(n, height, width, [&](Lane& lane) {
+  Outputs run(int laneIndex, int n, int height, int width, const InputWriter& write) override {
+    return guarded(laneIndex, n, height, width, [&](Lane& lane) {
       lane.hostInput.reserve(static_cast<size_t>(n) * 3 * height * width * sizeof(float));
       float* host = reinterpret_cast<float*>(lane.hostInput.data());
       const Stopwatch prepare;
@@ -79,16 +79,16 @@ class TorchCudaBackend final : public Backend {
     });
   }
 
-  Outputs runTokens(const int32_t* tokens, int n, int length) override {
-    return guarded(n, 1, length, [&](Lane&) {
+  Outputs runTokens(int laneIndex, const int32_t* tokens, int n, int length) override {
+    return guarded(laneIndex, n, 1, length, [&](Lane&) {
       torch::Tensor ids = torch::from_blob(const_cast<int32_t*>(tokens), {n, length}, torch::kInt32).to(device_, torch::kInt64);
       return toOutputs(firstTensor(module_.forward({ids})), n);
     });
   }
 
-  Outputs runImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
+  Outputs runImages(int laneIndex, const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
     const int n = static_cast<int>(images.size());
-    return guarded(n, spec.height, spec.width, [&](Lane& lane) {
+    return guarded(laneIndex, n, spec.height, spec.width, [&](Lane& lane) {
       torch::Tensor input = inputTensor(lane, n, spec.height, spec.width);
       const double prepareMs = lane.input.frames(images, spec, target(lane, input));
       Outputs outputs = forward(lane, n, input);
@@ -97,10 +97,10 @@ class TorchCudaBackend final : public Backend {
     });
   }
 
-  std::vector<float> preprocessImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
+  std::vector<float> preprocessImages(int laneIndex, const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
     const int n = static_cast<int>(images.size());
     std::vector<float> result;
-    guarded(n, spec.height, spec.width, [&](Lane& lane) {
+    guarded(laneIndex, n, spec.height, spec.width, [&](Lane& lane) {
       torch::Tensor input = emptyInput(n, spec.height, spec.width);
       lane.input.frames(images, spec, target(lane, input));
       torch::Tensor host = input.to(torch::kCPU, torch::kFloat32).contiguous();
@@ -111,10 +111,10 @@ class TorchCudaBackend final : public Backend {
   }
 
 #ifdef EDGE_WITH_NVJPEG
-  Outputs runEncoded(const std::vector<EncodedView>& images, const PreprocessSpec& spec, uint64_t maxPixels,
+  Outputs runEncoded(int laneIndex, const std::vector<EncodedView>& images, const PreprocessSpec& spec, uint64_t maxPixels,
                      std::vector<std::pair<int, int>>* sizes) override {
     const int n = static_cast<int>(images.size());
-    return guarded(n, spec.height, spec.width, [&](Lane& lane) {
+    return guarded(laneIndex, n, spec.height, spec.width, [&](Lane& lane) {
       torch::Tensor input = inputTensor(lane, n, spec.height, spec.width);
       const Stopwatch prepare;
       *sizes = lane.input.jpegs(images, spec, maxPixels, target(lane, input));
@@ -125,11 +125,11 @@ class TorchCudaBackend final : public Backend {
     });
   }
 
-  std::vector<float> preprocessEncoded(const std::vector<EncodedView>& images, const PreprocessSpec& spec,
+  std::vector<float> preprocessEncoded(int laneIndex, const std::vector<EncodedView>& images, const PreprocessSpec& spec,
                                        uint64_t maxPixels) override {
     const int n = static_cast<int>(images.size());
     std::vector<float> result;
-    guarded(n, spec.height, spec.width, [&](Lane& lane) {
+    guarded(laneIndex, n, spec.height, spec.width, [&](Lane& lane) {
       torch::Tensor input = emptyInput(n, spec.height, spec.width);
       lane.input.jpegs(images, spec, maxPixels, target(lane, input));
       torch::Tensor host = input.to(torch::kCPU, torch::kFloat32).contiguous();
@@ -169,36 +169,14 @@ class TorchCudaBackend final : public Backend {
     return t;
   }
 
-  // A free lane for the length of one call (waits while all are busy).
-  class Lease {
-   public:
-    explicit Lease(TorchCudaBackend& backend) : backend_(backend) {
-      std::unique_lock<std::mutex> lock(backend_.laneMutex_);
-      backend_.laneFree_.wait(lock, [&] { return !backend_.free_.empty(); });
-      lane_ = backend_.free_.back();
-      backend_.free_.pop_back();
-    }
-    ~Lease() {
-      {
-        std::lock_guard<std::mutex> lock(backend_.laneMutex_);
-        backend_.free_.push_back(lane_);
-      }
-      backend_.laneFree_.notify_one();
-    }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Lane& lane() const { return *lane_; }
-
-   private:
-    TorchCudaBackend& backend_;
-    Lane* lane_ = nullptr;
-  };
-
-  // Runs `body(lane)` on a free lane, under the model's device and that lane's stream; maps failures to typed errors.
+  // Runs `body(lane)` on the scheduler's lane `index`, under the model's device and that lane's
+  // stream; maps failures to typed errors.
   template <typename Body>
-  Outputs guarded(int n, int height, int width, Body&& body) {
-    const Lease lease(*this);
-    Lane& lane = lease.lane();
+  Outputs guarded(int index, int n, int height, int width, Body&& body) {
+    if (index < 0 || index >= static_cast<int>(lanes_.size())) {
+      throw Error(ErrorCode::Internal, "lane " + std::to_string(index) + " of " + std::to_string(lanes_.size()));
+    }
+    Lane& lane = *lanes_[static_cast<size_t>(index)];
     try {
       c10::InferenceMode inference;
       c10::cuda::CUDAGuard deviceGuard(device_);
@@ -216,11 +194,14 @@ class TorchCudaBackend final : public Backend {
 
   // After an out-of-memory failure: drop the lane's graphs and scratch, and the allocator's unused cache,
   // so that smaller batches fit. (Other lanes keep theirs: emptyCache frees only unused blocks.)
+  // emptyCache must not run while another lane captures a graph: captures hold memoryGuard_ shared,
+  // the release holds it exclusively.
   void releaseCachedMemory(Lane& lane) {
     lane.graphs.clear();
     lane.pool = at::cuda::graph_pool_handle();
     lane.input.release();
     cudaGetLastError();
+    std::unique_lock<std::shared_mutex> exclusive(memoryGuard_);
     c10::cuda::CUDACachingAllocator::emptyCache();
   }
 
@@ -277,6 +258,7 @@ class TorchCudaBackend final : public Backend {
       for (int i = 0; i < 3; ++i) module_.forward({g.input});  // warm-up: profiling executor, cuDNN autotuning
       EDGE_CUDA_CHECK(cudaStreamSynchronize(lane.stream.stream()));
       g.graph = std::make_unique<at::cuda::CUDAGraph>();
+      const std::shared_lock<std::shared_mutex> capturing(memoryGuard_);  // no emptyCache meanwhile
       // thread-local capture: other lanes keep running (and allocating) on their own threads meanwhile
       g.graph->capture_begin(lane.pool, cudaStreamCaptureModeThreadLocal);
       try {
@@ -307,10 +289,8 @@ class TorchCudaBackend final : public Backend {
   bool half_;
   bool channelsLast_;
   std::atomic<bool> graphs_;  // off for good once a capture fails
-  std::vector<std::unique_ptr<Lane>> lanes_;
-  std::mutex laneMutex_;
-  std::condition_variable laneFree_;
-  std::vector<Lane*> free_;
+  std::vector<std::unique_ptr<Lane>> lanes_;  // lane i: the scheduler's lane i, one call at a time
+  std::shared_mutex memoryGuard_;             // graph captures (shared) vs emptyCache (exclusive)
 };
 
 }  // namespace

@@ -245,7 +245,7 @@ class TensorRtBackend final : public Backend {
     graphs_ = options.cudaGraphs;
   }
 
-  Outputs run(int n, int height, int width, const InputWriter& write) override {
+  Outputs run(int, int n, int height, int width, const InputWriter& write) override {
     return batched(n, height, width, [&](int offset, int count, void* input) {
       const size_t per = static_cast<size_t>(3) * height * width;
       hostFloats_.reserve(static_cast<size_t>(n) * per * sizeof(float));
@@ -265,15 +265,14 @@ class TensorRtBackend final : public Backend {
     });
   }
 
-  Outputs runImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
+  Outputs runImages(int, const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
     return batched(static_cast<int>(images.size()), spec.height, spec.width, [&](int offset, int count, void* input) {
       const std::vector<ImageView> chunk(images.begin() + offset, images.begin() + offset + count);
       return gpuInput_.frames(chunk, spec, target(input, inputHalf_));
     });
   }
 
-  std::vector<float> preprocessImages(const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<float> preprocessImages(int, const std::vector<ImageView>& images, const PreprocessSpec& spec, int) override {
     EDGE_CUDA_CHECK(cudaSetDevice(device_));
     std::vector<float> result(images.size() * spec.imageSize());
     DeviceBuffer floats;
@@ -284,7 +283,7 @@ class TensorRtBackend final : public Backend {
     return result;
   }
 
-  Outputs runEncoded(const std::vector<EncodedView>& images, const PreprocessSpec& spec, uint64_t maxPixels,
+  Outputs runEncoded(int, const std::vector<EncodedView>& images, const PreprocessSpec& spec, uint64_t maxPixels,
                      std::vector<std::pair<int, int>>* sizes) override {
     sizes->clear();
     return batched(static_cast<int>(images.size()), spec.height, spec.width, [&](int offset, int count, void* input) {
@@ -296,9 +295,8 @@ class TensorRtBackend final : public Backend {
     });
   }
 
-  std::vector<float> preprocessEncoded(const std::vector<EncodedView>& images, const PreprocessSpec& spec,
+  std::vector<float> preprocessEncoded(int, const std::vector<EncodedView>& images, const PreprocessSpec& spec,
                                        uint64_t maxPixels) override {
-    std::lock_guard<std::mutex> lock(mutex_);
     EDGE_CUDA_CHECK(cudaSetDevice(device_));
     std::vector<float> result(images.size() * spec.imageSize());
     DeviceBuffer floats;
@@ -332,7 +330,6 @@ class TensorRtBackend final : public Backend {
   // a chunk's input and returns host milliseconds spent preparing it; the scores come back to the host.
   template <typename Fill>
   Outputs batched(int n, int height, int width, Fill&& fill) {
-    std::lock_guard<std::mutex> lock(mutex_);
     EDGE_CUDA_CHECK(cudaSetDevice(device_));
     if (height != height_ || width != width_) {
       throw Error(ErrorCode::ModelMismatch, "the engine takes " + std::to_string(width_) + "x" + std::to_string(height_) +
@@ -427,8 +424,7 @@ class TensorRtBackend final : public Backend {
   std::unique_ptr<nvinfer1::IExecutionContext> context_;
   std::string input_, output_;
   int height_ = 0, width_ = 0, maxBatch_ = 1;
-  bool inputHalf_ = false, outputHalf_ = false;
-  std::mutex mutex_;
+  bool inputHalf_ = false, outputHalf_ = false;  // one lane (concurrency 1): the scheduler runs one call at a time
   bool graphs_ = true;
   std::map<int, Captured> captured_;  // per batch size; before the context, buffers and stream go
   GpuInput gpuInput_;
