@@ -66,10 +66,10 @@ class Executor {
   auto call(Fn&& fn) -> std::invoke_result_t<Fn&> {
     using Result = std::invoke_result_t<Fn&>;
     if (onThread()) return fn();
-    // Owned by the queued task: destroying the task unrun breaks the promise.
+    // Owned by the queued task alone: destroying the task unrun breaks the promise.
     auto task = std::make_shared<std::packaged_task<Result()>>(std::forward<Fn>(fn));
     std::future<Result> result = task->get_future();
-    if (!post([task] { (*task)(); })) throw Error(ErrorCode::Disposed, "the process is exiting");
+    if (!post([task = std::move(task)] { (*task)(); })) throw Error(ErrorCode::Disposed, "the process is exiting");
     try {
       return result.get();
     } catch (const std::future_error&) {

@@ -1,0 +1,361 @@
+// The scheduler without Node or libtorch: a fake backend behind the real
+// Scheduler, Executor and Classifier, driven from many threads. Built and run
+// plainly, under ThreadSanitizer and under AddressSanitizer+UBSan by
+// scripts/native-tests.sh (CI runs all three). Exits non-zero on the first
+// failed check.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backend.h"
+#include "classifier.h"
+#include "executor.h"
+#include "parallel.h"
+#include "scheduler.h"
+
+using namespace edge;
+
+namespace {
+
+int failures = 0;
+
+#define CHECK(cond)                                                                 \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                                   \
+    }                                                                               \
+  } while (0)
+
+// Scores each image with [its first input value, the lane it ran on]; counts its lanes' use.
+class FakeBackend final : public Backend {
+ public:
+  FakeBackend(std::string device, int lanes, std::atomic<int>* alive, int delayMs = 0)
+      : device_(std::move(device)), lanes_(lanes), alive_(alive), delayMs_(delayMs), busy_(static_cast<size_t>(lanes)) {
+    if (alive_) alive_->fetch_add(1);
+  }
+  ~FakeBackend() override {
+    if (alive_) alive_->fetch_sub(1);
+  }
+
+  Outputs run(int lane, int n, int height, int width, const InputWriter& write) override {
+    if (lane < 0 || lane >= lanes_) throw Error(ErrorCode::Internal, "bad lane");
+    if (busy_[static_cast<size_t>(lane)].exchange(true)) overlapped.store(true);  // two calls on one lane
+    std::vector<float> input(static_cast<size_t>(n) * 3 * height * width);
+    write(input.data());
+    if (delayMs_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delayMs_));
+    Outputs out;
+    out.rows = n;
+    out.cols = 2;
+    for (int i = 0; i < n; ++i) {
+      out.values.push_back(input[static_cast<size_t>(i) * 3 * height * width]);
+      out.values.push_back(static_cast<float>(lane));
+    }
+    busy_[static_cast<size_t>(lane)].store(false);
+    return out;
+  }
+  int concurrency() const override { return lanes_; }
+  std::string name() const override { return "fake"; }
+  std::string device() const override { return device_; }
+
+  static std::atomic<bool> overlapped;
+
+ private:
+  std::string device_;
+  int lanes_;
+  std::atomic<int>* alive_;
+  int delayMs_;
+  std::vector<std::atomic<bool>> busy_;
+};
+std::atomic<bool> FakeBackend::overlapped{false};
+
+std::shared_ptr<Scheduler> makeScheduler(const std::string& device, int lanes, std::atomic<int>* alive, int delayMs = 0) {
+  auto classifier = std::make_unique<Classifier>(std::make_unique<FakeBackend>(device, lanes, alive, delayMs));
+  ClassifierConfig config;
+  config.spec.width = 2;
+  config.spec.height = 2;
+  config.spec.mode = ResizeMode::Stretch;
+  config.spec.mean = {0, 0, 0};
+  config.spec.stdev = {1, 1, 1};
+  config.activation = Activation::None;
+  config.preprocessThreads = 1;
+  classifier->configure(config);
+  return Scheduler::create(std::move(classifier));
+}
+
+// A 1x1 RGB frame of value v: the fake backend scores it v/255.
+struct Pixel {
+  uint8_t rgb[3];
+};
+
+Request imageRequest(const Pixel& pixel, std::function<void(Reply&&)> done) {
+  Request r;
+  r.kind = RequestKind::Images;
+  ImageView view;
+  view.data = pixel.rgb;
+  view.width = 1;
+  view.height = 1;
+  view.format = PixelFormat::RGB;
+  view.byteLength = 3;
+  r.frames.push_back(view);
+  r.done = std::move(done);
+  return r;
+}
+
+// Every request completes exactly once with its own pixel's score, from 8 submitting threads.
+void concurrentSubmitters(const std::string& device, int lanes) {
+  std::atomic<int> alive{0};
+  auto scheduler = makeScheduler(device, lanes, &alive);
+  BatchOptions options;
+  options.maxBatchSize = 16;
+  options.maxDelayMs = 1;
+  options.maxQueue = 1 << 20;
+  scheduler->startBatching(options);
+  constexpr int kThreads = 8, kEach = 500;
+  std::vector<Pixel> pixels(kThreads * kEach);
+  std::vector<std::atomic<int>> completions(pixels.size());
+  std::atomic<int> wrong{0}, done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const size_t k = static_cast<size_t>(t * kEach + i);
+        const uint8_t v = static_cast<uint8_t>(k % 251);
+        pixels[k] = Pixel{{v, v, v}};
+        scheduler->submit(imageRequest(pixels[k], [&, k, v](Reply&& reply) {
+          completions[k].fetch_add(1);
+          if (reply.error || reply.scores.rows != 1 || std::abs(reply.scores.values[0] - v / 255.0) > 1e-6) wrong.fetch_add(1);
+          done.fetch_add(1);
+        }));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  while (done.load() < static_cast<int>(pixels.size())) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (auto& c : completions) CHECK(c.load() == 1);
+  CHECK(wrong.load() == 0);
+  const SchedulerCounters c = scheduler->counters();
+  CHECK(c.submitted == pixels.size());
+  CHECK(c.images == pixels.size());
+  CHECK(c.batches < pixels.size());  // batched
+  std::promise<void> released;
+  scheduler->dispose([&] { released.set_value(); });
+  released.get_future().wait();
+  CHECK(alive.load() == 0);  // the backend is freed before the callback
+  CHECK(!FakeBackend::overlapped.load());
+}
+
+// dispose() with work queued and running: queued requests fail with Disposed, running ones finish,
+// each completes once, the backend is freed, later submits throw Disposed.
+void disposeInFlight(const std::string& device, int lanes) {
+  std::atomic<int> alive{0};
+  auto scheduler = makeScheduler(device, lanes, &alive, /*delayMs=*/5);
+  BatchOptions options;
+  options.maxBatchSize = 2;
+  scheduler->startBatching(options);
+  constexpr int kRequests = 50;
+  std::vector<Pixel> pixels(kRequests, Pixel{{7, 7, 7}});
+  std::atomic<int> ok{0}, disposed{0}, other{0};
+  for (int i = 0; i < kRequests; ++i) {
+    scheduler->submit(imageRequest(pixels[static_cast<size_t>(i)], [&](Reply&& reply) {
+      if (!reply.error) ok.fetch_add(1);
+      else if (reply.error->code() == ErrorCode::Disposed) disposed.fetch_add(1);
+      else other.fetch_add(1);
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(8));
+  std::promise<void> released;
+  scheduler->dispose([&] { released.set_value(); });
+  released.get_future().wait();
+  CHECK(ok.load() + disposed.load() == kRequests);
+  CHECK(other.load() == 0);
+  CHECK(disposed.load() > 0);
+  CHECK(alive.load() == 0);
+  bool refused = false;
+  try {
+    scheduler->submit(imageRequest(pixels[0], [](Reply&&) {}));
+  } catch (const Error& e) {
+    refused = e.code() == ErrorCode::Disposed;
+  }
+  CHECK(refused);
+}
+
+// The last reference dropped on one of the scheduler's own lanes (in a completion): the scheduler is
+// destroyed there and its lanes are joined elsewhere, without a deadlock or a thread joining itself.
+void lastReferenceOnOwnLane() {
+  std::atomic<int> alive{0};
+  auto scheduler = makeScheduler("cuda:0", 2, &alive);
+  std::promise<void> finished;
+  Pixel pixel{{1, 2, 3}};
+  auto holder = std::make_shared<std::shared_ptr<Scheduler>>(scheduler);
+  scheduler.reset();
+  (*holder)->submit(imageRequest(pixel, [holder, &finished](Reply&&) {
+    holder->reset();  // the pump still holds one: the destructor runs when it returns, on this lane
+    finished.set_value();
+  }));
+  finished.get_future().wait();
+  for (int i = 0; i < 200 && alive.load() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(alive.load() == 0);
+}
+
+// Cancelled requests complete as Aborted; a request larger than maxBatchSize runs in chunks.
+void cancelAndChunks() {
+  auto scheduler = makeScheduler("cpu", 1, nullptr);
+  BatchOptions options;
+  options.maxBatchSize = 3;
+  options.maxDelayMs = 30;
+  scheduler->startBatching(options);
+  Pixel pixel{{9, 9, 9}};
+  std::promise<ErrorCode> aborted;
+  Request r = imageRequest(pixel, [&](Reply&& reply) { aborted.set_value(reply.error ? reply.error->code() : ErrorCode::Internal); });
+  r.cancelled->store(true);
+  scheduler->submit(std::move(r));
+  CHECK(aborted.get_future().get() == ErrorCode::Aborted);
+
+  Request big;
+  big.kind = RequestKind::Images;
+  for (int i = 0; i < 8; ++i) big.frames.push_back(imageRequest(pixel, nullptr).frames[0]);
+  std::promise<Reply> reply;
+  big.done = [&](Reply&& r2) { reply.set_value(std::move(r2)); };
+  scheduler->submit(std::move(big));
+  const Reply got = reply.get_future().get();
+  CHECK(!got.error);
+  CHECK(got.scores.rows == 8);
+  const SchedulerCounters c = scheduler->counters();
+  CHECK(c.batchSizes.size() == 4 && c.batchSizes[3] == 2 && c.batchSizes[2] == 1);
+  bool twice = false;
+  try {
+    scheduler->startBatching(options);
+  } catch (const Error& e) {
+    twice = e.code() == ErrorCode::InvalidArgument;
+  }
+  CHECK(twice);
+  scheduler->disposeAndWait();
+}
+
+// A failure while building reply k of a batch: every request still completes exactly once.
+void replyFault() {
+  auto scheduler = makeScheduler("cpu", 1, nullptr);
+  BatchOptions options;
+  options.maxBatchSize = 8;
+  options.maxDelayMs = 50;
+  scheduler->startBatching(options);
+  setReplyFault(2);
+  std::vector<Pixel> pixels(5, Pixel{{4, 4, 4}});
+  std::atomic<int> calls{0}, ok{0};
+  for (auto& p : pixels) {
+    scheduler->submit(imageRequest(p, [&](Reply&& reply) {
+      calls.fetch_add(1);
+      if (!reply.error) ok.fetch_add(1);
+    }));
+  }
+  while (scheduler->counters().completed < pixels.size()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  setReplyFault(-1);
+  CHECK(calls.load() == 5);
+  CHECK(ok.load() == 5);
+  CHECK(scheduler->counters().completed == 5);
+  scheduler->disposeAndWait();
+}
+
+// closeForExit() fails queued requests and returns once running batches have finished.
+void closeForExit() {
+  auto scheduler = makeScheduler("cuda:0", 2, nullptr, /*delayMs=*/3);
+  std::vector<Pixel> pixels(40, Pixel{{5, 5, 5}});
+  std::atomic<int> settled{0};
+  for (auto& p : pixels) scheduler->submit(imageRequest(p, [&](Reply&&) { settled.fetch_add(1); }));
+  scheduler->closeForExit();
+  CHECK(settled.load() == 40);
+  CHECK(scheduler->counters().running == 0);
+}
+
+// Executor: a call() whose task is dropped by stop() gets Disposed instead of waiting forever;
+// timed tasks run in order of their time.
+void executorStop() {
+  Executor executor;
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  executor.post([&] {
+    started.set_value();
+    gate.wait();
+  });
+  started.get_future().wait();
+  std::atomic<int> outcome{0};  // 1 ran, 2 disposed
+  std::thread caller([&] {
+    try {
+      executor.call([] { return 1; });
+      outcome = 1;
+    } catch (const Error& e) {
+      outcome = e.code() == ErrorCode::Disposed ? 2 : 3;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::thread stopper([&] { executor.stop(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  release.set_value();
+  stopper.join();
+  caller.join();
+  CHECK(outcome.load() == 2);
+  CHECK(!executor.post([] {}));
+
+  Executor timed;
+  std::mutex m;
+  std::vector<int> order;
+  std::promise<void> all;
+  const auto now = Executor::Clock::now();
+  for (int i : {3, 1, 2}) {
+    timed.postAt(now + std::chrono::milliseconds(10 * i), [&, i] {
+      std::lock_guard<std::mutex> lock(m);
+      order.push_back(i);
+      if (order.size() == 3) all.set_value();
+    });
+  }
+  all.get_future().wait();
+  CHECK((order == std::vector<int>{1, 2, 3}));
+}
+
+// parallelFor: an exception on any thread comes back to the caller after every thread joined.
+void parallelForThrows() {
+  std::atomic<int> ran{0};
+  bool caught = false;
+  try {
+    parallelFor(64, 4, [&](size_t i) {
+      ran.fetch_add(1);
+      if (i == 13) throw Error(ErrorCode::InvalidImage, "thirteen");
+    });
+  } catch (const Error& e) {
+    caught = std::string(e.what()) == "thirteen";
+  }
+  CHECK(caught);
+  CHECK(ran.load() >= 1);
+}
+
+}  // namespace
+
+int main() {
+  concurrentSubmitters("cpu", 1);
+  concurrentSubmitters("cuda:0", 3);
+  disposeInFlight("cpu", 1);
+  disposeInFlight("cuda:0", 3);
+  lastReferenceOnOwnLane();
+  cancelAndChunks();
+  replyFault();
+  closeForExit();
+  executorStop();
+  parallelForThrows();
+  stopSharedThreads();
+  if (failures > 0) {
+    std::fprintf(stderr, "scheduler_test: %d check(s) failed\n", failures);
+    return 1;
+  }
+  std::printf("scheduler_test: all checks passed\n");
+  return 0;
+}

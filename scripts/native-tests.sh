@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The scheduler's C++ test (native/test/scheduler_test.cc: real Scheduler, Executor and Classifier
+# over a fake backend; no Node, no libtorch), built and run three ways:
+#   plain, ThreadSanitizer, AddressSanitizer + UndefinedBehaviorSanitizer.
+# Usage: scripts/native-tests.sh [plain|tsan|asan ...]   (default: all three). CI runs all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CXX=${CXX:-g++}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+sources=(native/test/scheduler_test.cc native/core/scheduler.cc native/core/executor.cc native/core/classifier.cc
+         native/core/image.cc native/core/preprocess.cc native/core/postprocess.cc)
+modes=("$@")
+[ ${#modes[@]} -gt 0 ] || modes=(plain tsan asan)
+for mode in "${modes[@]}"; do
+  case "$mode" in
+    plain) flags=(-O2) ;;
+    tsan) flags=(-O1 -g -fsanitize=thread) ;;
+    asan) flags=(-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer) ;;
+    *) echo "native-tests: unknown mode '$mode' (plain, tsan, asan)" >&2; exit 2 ;;
+  esac
+  "$CXX" -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter "${flags[@]}" -Inative/core "${sources[@]}" -pthread -o "$out/scheduler_test_$mode"
+  echo "native-tests: $mode"
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" \
+    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" timeout 300 "$out/scheduler_test_$mode"
+done
