@@ -82,12 +82,23 @@ export async function decode(bytes: Uint8Array, name: string, pixelLimit: number
   }
 }
 
+/** Whether `compact` (no whitespace) parses as base64: the alphabet (standard or URL-safe), padding, length. */
+function isBase64(compact: string): boolean {
+  return compact.length > 0 && compact.length % 4 !== 1 && BASE64.test(compact);
+}
+
 function fromBase64(text: string, name: string): Buffer {
   const compact = text.replace(/\s+/g, '');
-  if (compact.length === 0 || compact.length % 4 === 1 || !BASE64.test(compact)) {
-    throw new DecodeError(`${name} is neither an existing file path nor valid base64 image data`);
-  }
+  if (!isBase64(compact)) throw new DecodeError(`${name} is not valid base64 image data`);
   return Buffer.from(compact, 'base64');
+}
+
+/** Base64 text with or without a `data:...;base64,` prefix. */
+function dataOrBase64(text: string, name: string): Buffer {
+  if (!text.startsWith('data:')) return fromBase64(text, name);
+  const comma = text.indexOf(',');
+  if (comma < 0 || !text.slice(0, comma).endsWith(';base64')) throw new DecodeError(`${name} is a data: URL without ';base64,' image data`);
+  return fromBase64(text.slice(comma + 1), name);
 }
 
 /**
@@ -98,24 +109,33 @@ export function toSource(input: ImageInput, name: string, pixelLimit: number): S
   if (input instanceof Uint8Array) return { kind: 'encoded', bytes: input, name };
   if (typeof input === 'string') {
     if (input.length === 0) throw new InvalidOptionError(`${name} is an empty string: expected a file path or base64 image data`);
-    if (input.startsWith('data:')) {
-      const comma = input.indexOf(',');
-      if (comma < 0 || !input.slice(0, comma).endsWith(';base64')) {
-        throw new DecodeError(`${name} is a data: URL without ';base64,' image data`);
-      }
-      return { kind: 'encoded', bytes: fromBase64(input.slice(comma + 1), name), name };
-    }
-    return fileOrBase64(input, name);
+    if (input.startsWith('data:') || isBase64(input.replace(/\s+/g, ''))) return { kind: 'encoded', bytes: dataOrBase64(input, name), name };
+    return readFileInput(input, name, false);
   }
-  if (isPlainObject(input) && 'data' in input) return { kind: 'raw', frame: rawFrame(input, name, pixelLimit) };
-  throw invalid(name, 'a Buffer/Uint8Array of an encoded image, a file path, a base64 string or raw pixels {data, width, height, channels}', input);
+  if (isPlainObject(input)) {
+    if ('data' in input) return { kind: 'raw', frame: rawFrame(input, name, pixelLimit) };
+    if ('path' in input) {
+      if (typeof input.path !== 'string' || input.path === '') throw invalid(`${name}.path`, 'a non-empty file path', input.path);
+      return readFileInput(input.path, name, true);
+    }
+    if ('base64' in input) {
+      if (typeof input.base64 !== 'string') throw invalid(`${name}.base64`, 'a base64 string', input.base64);
+      return { kind: 'encoded', bytes: dataOrBase64(input.base64, `${name}.base64`), name };
+    }
+  }
+  throw invalid(name, 'a Buffer/Uint8Array of an encoded image, { path }, { base64 }, raw pixels {data, width, height, channels}, or a file path / base64 string', input);
 }
 
-async function fileOrBase64(input: string, name: string): Promise<Source> {
-  const stat = input.length < 4096 ? await fs.stat(input).catch(() => undefined) : undefined;
-  if (stat?.isFile()) return { kind: 'encoded', bytes: await fs.readFile(input), name: `${name} (${input})`, imagePath: input };
-  if (stat?.isDirectory()) throw new InvalidOptionError(`${name} (${input}) is a directory, not an image file`);
-  return { kind: 'encoded', bytes: fromBase64(input, name), name };
+/** Reads an image file; `explicit`: named by `{ path }` (a missing file is then a plain not-found). */
+async function readFileInput(file: string, name: string, explicit: boolean): Promise<Source> {
+  const stat = file.length < 4096 ? await fs.stat(file).catch(() => undefined) : undefined;
+  if (stat?.isDirectory()) throw new InvalidOptionError(`${name} (${file}) is a directory, not an image file`);
+  if (!stat?.isFile()) {
+    throw explicit
+      ? new InvalidOptionError(`${name}.path: no such file: ${file}`)
+      : new DecodeError(`${name} is neither an existing file path nor valid base64 image data (pass { path } or { base64 } to say which it is)`);
+  }
+  return { kind: 'encoded', bytes: await fs.readFile(file), name: `${name} (${file})`, imagePath: file };
 }
 
 /** Decodes a source on the CPU (raw pixels pass through untouched). */

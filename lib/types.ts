@@ -176,12 +176,32 @@ export interface RawImage {
   format?: PixelFormat;
 }
 
+/** An image file to read, named explicitly (never taken for base64). */
+export interface PathInput {
+  path: string;
+}
+
+/** Base64 image data, named explicitly (never taken for a file path); a `data:` prefix is allowed. */
+export interface Base64Input {
+  base64: string;
+}
+
 /**
  * An image: encoded bytes (JPEG, PNG, WebP, GIF, TIFF, AVIF — whatever sharp decodes; EXIF
- * orientation applied), a file path, a base64 string (with or without a `data:` prefix),
- * or raw pixels.
+ * orientation applied), `{ path }`, `{ base64 }`, raw pixels, or a bare string.
+ *
+ * A bare string is base64 when it starts with `data:` or parses as base64 (only `A-Z a-z 0-9 + / - _`,
+ * `=` padding, a length that is not 1 more than a multiple of 4); otherwise it is a path, read only
+ * when it names an existing file. So `"photo.jpg"` is a path and `"iVBORw0KGgo…"` is base64, but a
+ * file named `"abcd"` is taken for base64: pass `{ path }` or `{ base64 }` to say which is meant —
+ * and always `{ base64 }` for strings that come from a request, so that no caller can make the
+ * library read a file.
+ *
+ * Raw pixels are read in place when their batch runs, not copied when the call is made: leave the
+ * buffer unchanged until the call's promise settles (copy it first if a camera ring buffer may
+ * overwrite it sooner).
  */
-export type ImageInput = Buffer | Uint8Array | string | RawImage;
+export type ImageInput = Buffer | Uint8Array | string | RawImage | PathInput | Base64Input;
 
 /** One class of a single-label result. */
 export interface ClassificationPrediction {

@@ -30,7 +30,7 @@ const CASES: [string, () => unknown, new (...a: never[]) => Error, RegExp][] = [
   ['bad base64', () => 'not base64 at all!', DecodeError, /neither an existing file path nor valid base64/],
   ['data: URL without base64', () => 'data:image/png,abc', DecodeError, /base64/],
   ['base64 of non-image bytes', () => Buffer.from('hello world').toString('base64'), DecodeError, /not a supported image/],
-  ['a directory', () => scratch, InvalidOptionError, /directory/],
+  ['a directory', () => ({ path: scratch }), InvalidOptionError, /directory/],
   ['empty string', () => '', InvalidOptionError, /empty string/],
   ['a number', () => 42, InvalidOptionError, /Expected a Buffer/],
   ['null', () => null, InvalidOptionError, /Expected a Buffer/],

@@ -1,0 +1,53 @@
+// Explicit { path } and { base64 } inputs, and the rule for bare strings: base64 when it parses as
+// base64, a path only otherwise (and only when the file exists).
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DecodeError, InvalidOptionError, loadModel, type Model, type SingleLabelResult } from '../lib/index.mjs';
+import { digitsModel, root } from './helpers';
+
+const sample = path.join(root, 'samples', 'digit-7-6.png');
+let model: Model;
+let expected: SingleLabelResult;
+
+beforeAll(async () => {
+  model = await loadModel(digitsModel, { device: 'cpu' });
+  expected = (await model.classify(readFileSync(sample))) as SingleLabelResult;
+});
+afterAll(async () => {
+  await model.dispose();
+});
+
+describe('image inputs', () => {
+  it('{ path } reads the file; { base64 } decodes, with or without a data: prefix', async () => {
+    const b64 = readFileSync(sample).toString('base64');
+    for (const input of [{ path: sample }, { base64: b64 }, { base64: `data:image/png;base64,${b64}` }, b64, sample]) {
+      const r = (await model.classify(input)) as SingleLabelResult;
+      expect(r.top).toBe(expected.top);
+      expect(r.confidence).toBe(expected.confidence);
+    }
+    expect(((await model.classify({ path: sample })) as SingleLabelResult).image_path).toBe(sample);
+  });
+
+  it('a bare string that parses as base64 is never read as a file, even when such a file exists; { path } reads it', async () => {
+    // a folder and file name of base64 characters only, the whole path a multiple of 4 long
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'b64'));
+    let name = 'QUJD';
+    while (!/^[A-Za-z0-9+/_-]+$/.test(path.join(dir, name)) || path.join(dir, name).length % 4 !== 0) name += 'x';
+    const file = path.join(dir, name);
+    copyFileSync(sample, file);
+    await expect(model.classify(file)).rejects.toBeInstanceOf(DecodeError); // taken for base64 (before: the file was read)
+    expect(((await model.classify({ path: file })) as SingleLabelResult).top).toBe(expected.top);
+  });
+
+  it('explains a bare string that is neither, and refuses bad explicit inputs with typed errors', async () => {
+    await expect(model.classify('/no/such/image.png')).rejects.toThrow(/neither an existing file path nor valid base64.*\{ path \} or \{ base64 \}/);
+    await expect(model.classify({ path: '/no/such/image.png' })).rejects.toThrow(InvalidOptionError);
+    await expect(model.classify({ path: '' })).rejects.toThrow(InvalidOptionError);
+    await expect(model.classify({ path: root })).rejects.toThrow(/is a directory/);
+    await expect(model.classify({ base64: 'not base64!' })).rejects.toThrow(DecodeError);
+    await expect(model.classify({ base64: 42 } as never)).rejects.toThrow(InvalidOptionError);
+    await expect(model.classify({ base64: 'data:image/png,abc' })).rejects.toThrow(/without ';base64,'/);
+  });
+});
