@@ -156,8 +156,11 @@ export function native(): { binding: NativeBinding; file: string } {
   const nodeGypBuild = require('node-gyp-build') as { (dir: string): NativeBinding; resolve(dir: string): string };
   let file = '(not found)';
   try {
-    file = nodeGypBuild.resolve(packageRoot);
-    const binding = nodeGypBuild(packageRoot);
+    // EDGE_CLASSIFY_BINARY: a .node file to load instead (e.g. the sanitizer build of scripts/asan-suite.sh)
+    const override = process.env.EDGE_CLASSIFY_BINARY;
+    file = override ? path.resolve(override) : nodeGypBuild.resolve(packageRoot);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const binding = (override ? require(file) : nodeGypBuild(packageRoot)) as NativeBinding;
     cached = { binding, file };
     // Nothing may run in native threads while the C++ runtime tears libtorch down after 'exit'.
     if (isMainThread) process.once('exit', () => binding.shutdown());

@@ -11,10 +11,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { native, type NativeModel } from './binding';
 import { ClipTokenizer } from './clip-tokenizer';
+import { CallControl } from './control';
+import { ByteLru } from './lru';
 import { fromNative, InvalidOptionError, ModelLoadError } from './errors';
 import { loadModel, type Model } from './model';
 import type { BatchingOptions, Device, ImageInput } from './types';
-import { invalid, isPlainObject, oneOf, optionsObject } from './validate';
+import { integer, invalid, isPlainObject, oneOf, optionsObject } from './validate';
 
 /** clip.json, written by the export script. */
 export interface ClipConfig {
@@ -38,6 +40,15 @@ export interface ClipLoadOptions {
   maxLabels?: number;
   /** Largest image in pixels, `false` for none; as for loadModel. */
   limitInputPixels?: number | false;
+  /** Bytes of text embeddings (and their prompts) kept for reuse, least recently used dropped first. Default 16 MiB. */
+  textCacheBytes?: number;
+}
+
+/** Options of one comparison: as for Model.classify(). */
+export interface ClipCallOptions {
+  signal?: AbortSignal;
+  /** Milliseconds for the whole call (queueing included); rejects with TimeoutError after. */
+  timeoutMs?: number;
 }
 
 /** The `/clip/compare` response of Roboflow's API, plus the best label and softmax probabilities. */
@@ -73,11 +84,12 @@ export class Clip {
   readonly #image: Model;
   readonly #text: NativeModel;
   readonly #tokenizer: ClipTokenizer;
-  readonly #cache = new Map<string, Float32Array>();
+  readonly #cache: ByteLru<Float32Array>;
   readonly #maxLabels: number;
   readonly config: ClipConfig;
 
-  private constructor(image: Model, text: NativeModel, tokenizer: ClipTokenizer, config: ClipConfig, maxLabels: number) {
+  private constructor(image: Model, text: NativeModel, tokenizer: ClipTokenizer, config: ClipConfig, maxLabels: number, cacheBytes: number) {
+    this.#cache = new ByteLru(cacheBytes);
     this.#image = image;
     this.#text = text;
     this.#tokenizer = tokenizer;
@@ -88,7 +100,8 @@ export class Clip {
   /** Loads a CLIP package folder (clip.json, image.torchscript, text.torchscript, the BPE vocabulary). */
   static async load(dir: string, options?: ClipLoadOptions): Promise<Clip> {
     if (typeof dir !== 'string' || dir === '') throw invalid('dir', 'a CLIP package folder', dir);
-    const o = optionsObject('options', options, ['device', 'precision', 'batching', 'maxLabels', 'limitInputPixels'] as const);
+    const o = optionsObject('options', options, ['device', 'precision', 'batching', 'maxLabels', 'limitInputPixels', 'textCacheBytes'] as const);
+    const cacheBytes = o.textCacheBytes === undefined ? 16 << 20 : integer('options.textCacheBytes', o.textCacheBytes, 0, Number.MAX_SAFE_INTEGER);
     const file = path.join(dir, 'clip.json');
     if (!existsSync(file)) throw new ModelLoadError(`${dir} is not a CLIP package: no clip.json (make one with scripts/models/export_clip.py)`);
     let config: ClipConfig;
@@ -117,7 +130,7 @@ export class Clip {
       const text = await binding
         .loadModel(path.join(dir, config.text), { backend: 'torch', maxBatchSize: 64, workspaceMb: 1024, device: image.info.device, threads: 0, optimize: true, precision, cudaGraphs: false, channelsLast: false })
         .catch((error: unknown) => Promise.reject(fromNative(error)));
-      return new Clip(image, text, tokenizer, config, maxLabels);
+      return new Clip(image, text, tokenizer, config, maxLabels, cacheBytes);
     } catch (error) {
       await image.dispose();
       throw error;
@@ -135,32 +148,49 @@ export class Clip {
   }
 
   /** L2-normalised image embeddings, one per image (through the image encoder's batcher). */
-  async embedImage(images: readonly ImageInput[]): Promise<Float32Array[]> {
-    return (await this.#image.outputs(images)).map(normalize);
+  async embedImage(images: readonly ImageInput[], options?: ClipCallOptions): Promise<Float32Array[]> {
+    return (await this.#image.outputs(images, options)).map(normalize);
   }
 
-  /** L2-normalised text embeddings, one per text; cached per text. */
-  async embedText(texts: readonly string[]): Promise<Float32Array[]> {
+  /** L2-normalised text embeddings, one per text; kept in a cache bounded in bytes (textCacheBytes). */
+  async embedText(texts: readonly string[], options?: ClipCallOptions): Promise<Float32Array[]> {
     labelsOf(texts, Number.MAX_SAFE_INTEGER);
-    const missing = [...new Set(texts.filter((t) => !this.#cache.has(t)))];
+    const found = new Map<string, Float32Array>();
+    for (const t of texts) {
+      const hit = this.#cache.get(t);
+      if (hit) found.set(t, hit);
+    }
+    const missing = [...new Set(texts.filter((t) => !found.has(t)))];
     if (missing.length > 0) {
       const ids = this.#tokenizer.tokenize(missing);
+      const control = CallControl.of(options?.signal, options?.timeoutMs);
       let out;
       try {
-        out = await this.#text.runTokens(ids, missing.length);
+        out = await control.race(this.#text.runTokens(ids, missing.length));
       } catch (error) {
         throw fromNative(error);
+      } finally {
+        control.dispose();
       }
-      missing.forEach((t, i) => this.#cache.set(t, normalize(out.scores.subarray(i * out.cols, (i + 1) * out.cols))));
+      missing.forEach((t, i) => {
+        const embedding = normalize(out.scores.subarray(i * out.cols, (i + 1) * out.cols));
+        found.set(t, embedding);
+        this.#cache.set(t, embedding, embedding.byteLength + 2 * t.length + 64);
+      });
     }
-    return texts.map((t) => this.#cache.get(t)!);
+    return texts.map((t) => found.get(t)!);
+  }
+
+  /** Bytes and entries held by the text-embedding cache. */
+  get textCache(): { bytes: number; entries: number; maxBytes: number } {
+    return { bytes: this.#cache.bytes, entries: this.#cache.size, maxBytes: this.#cache.maxBytes };
   }
 
   /** Compares an image with text prompts: similarity per prompt, the best prompt, softmax probabilities. */
-  async classify(image: ImageInput, labels: readonly string[]): Promise<ClipResult> {
+  async classify(image: ImageInput, labels: readonly string[], options?: ClipCallOptions): Promise<ClipResult> {
     const start = performance.now();
     const prompts = labelsOf(labels, this.#maxLabels);
-    const [[imageEmbedding], textEmbeddings] = await Promise.all([this.embedImage([image]), this.embedText(prompts)]);
+    const [[imageEmbedding], textEmbeddings] = await Promise.all([this.embedImage([image], options), this.embedText(prompts, options)]);
     const similarity = textEmbeddings.map((t) => {
       let dot = 0;
       for (let i = 0; i < t.length; i++) dot += t[i] * imageEmbedding[i];

@@ -10,7 +10,7 @@ import { native, packageRoot } from './binding';
 import type { BuildInfo } from './types';
 
 export { loadModel, Model } from './model';
-export { Clip, loadClip, type ClipConfig, type ClipLoadOptions, type ClipResult } from './clip';
+export { Clip, loadClip, type ClipCallOptions, type ClipConfig, type ClipLoadOptions, type ClipResult } from './clip';
 export { toWorkflowBlock } from './workflow';
 export { roundConfidence } from './result';
 export {

@@ -91,17 +91,24 @@ function fromRoboflow(dir: string): PartialMetadata | undefined {
   return meta;
 }
 
-/** Finds the metadata of `modelFile` (`embedded` = its TorchScript extra file, if any). */
-export function findMetadata(modelFile: string, embedded: string | null): { metadata: PartialMetadata; source: MetadataSource } {
+/** An ONNX model's metadata_props, read without loading the file; a typed error when it is not ONNX. */
+export async function readOnnxProps(modelFile: string): Promise<Map<string, string> | undefined> {
+  if (!modelFile.endsWith('.onnx')) return undefined;
+  try {
+    return await onnxMetadataFile(modelFile);
+  } catch (error) {
+    throw new ModelLoadError(`${modelFile} is not a readable ONNX model: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Finds the metadata of `modelFile` (`embedded` = its TorchScript extra file, if any; `onnxProps` =
+ * readOnnxProps() of an ONNX file).
+ */
+export function findMetadata(modelFile: string, embedded: string | null, onnxProps?: Map<string, string>): { metadata: PartialMetadata; source: MetadataSource } {
   if (embedded) return { metadata: parseJson(embedded, `${modelFile} (extra file metadata.json)`) as PartialMetadata, source: 'torchscript' };
-  if (modelFile.endsWith('.onnx')) {
-    let props: Map<string, string>;
-    try {
-      props = onnxMetadataFile(modelFile);
-    } catch (error) {
-      throw new ModelLoadError(`${modelFile} is not a readable ONNX model: ${(error as Error).message}`, { cause: error });
-    }
-    const json = props.get('metadata.json');
+  if (onnxProps) {
+    const json = onnxProps.get('metadata.json');
     if (json) return { metadata: parseJson(json, `${modelFile} (ONNX metadata_props "metadata.json")`) as PartialMetadata, source: 'onnx' };
   }
   const sidecar = `${modelFile}.json`;

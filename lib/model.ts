@@ -9,7 +9,7 @@ import { DisposedError, EdgeClassifyError, fromNative, InvalidOptionError, Model
 import { expandImages } from './files';
 import { DEFAULT_PIXEL_LIMIT, toFrame, toSource, type Source } from './input';
 import { gpuDecodable } from './jpeg';
-import { completeMetadata, findMetadata, PAD_VALUES, resolveModelFile } from './metadata';
+import { completeMetadata, findMetadata, PAD_VALUES, readOnnxProps, resolveModelFile } from './metadata';
 import { pace } from './pace';
 import { multiLabel, singleLabel } from './result';
 import type {
@@ -46,7 +46,7 @@ function batchingOptions(value: unknown, onCuda: boolean): Required<BatchingOpti
 
 /** int8 calibration images, preprocessed as the model will see them (its metadata must be readable before the load). */
 async function calibrationTensor(file: string, folder: string, overrides: unknown, pixelLimit: number, preprocessThreads: number) {
-  const found = findMetadata(file, null);
+  const found = findMetadata(file, null, await readOnnxProps(file));
   const meta = completeMetadata({ ...found.metadata, ...(overrides as Partial<ModelMetadata> | undefined) }, `${file} (${found.source} metadata)`);
   let files: string[];
   try {
@@ -164,7 +164,7 @@ export class Model {
           `decode: 'gpu' needs a model on a CUDA device and a build with nvJPEG (this model runs on ${nativeModel.device}); use decode: 'auto' or 'cpu'`,
         );
       }
-      const found = findMetadata(file, nativeModel.metadata);
+      const found = findMetadata(file, nativeModel.metadata, await readOnnxProps(file));
       const where = found.source === 'options' ? 'loadModel options' : `${file} (${found.source} metadata)`;
       const partial = completeMetadata({ ...found.metadata, ...(o.metadata as Partial<ModelMetadata> | undefined) }, where);
       const config = nativeConfig({ ...partial, class_names: [] }, pixelLimit, preprocessThreads);

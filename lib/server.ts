@@ -22,6 +22,7 @@ import {
   TimeoutError,
 } from './errors';
 import { Metrics } from './metrics';
+import { Auth, AuthError } from './server-auth';
 import type { Clip } from './clip';
 import type { Model } from './model';
 import type { ClassificationResult } from './types';
@@ -99,9 +100,55 @@ function discardBody(body: NodeJS.ReadableStream & { readableEnded?: boolean; de
   });
 }
 
+/** Reads a JSON body as a stream: bounded by `limit`, and by the key check while it is not authenticated. */
+function readJsonBody(request: FastifyRequest, payload: NodeJS.ReadableStream, limit: number, auth: Auth): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let state: 'ok' | 'wait' = auth.enabled ? 'wait' : 'ok';
+    let settled = false;
+    const stop = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      payload.removeListener('data', onData).removeListener('end', onEnd);
+      payload.pause(); // nothing more is read; the connection closes after the answer
+      reject(error);
+    };
+    const head = () => Buffer.concat(chunks).subarray(0, 4096).toString('utf8');
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) {
+        const error = Object.assign(new HttpError(413, `the request body is over the limit of ${limit} bytes`), { code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+        return stop(error);
+      }
+      chunks.push(chunk);
+      if (state === 'wait') {
+        try {
+          state = auth.scan(request, head(), total, false);
+        } catch (error) {
+          stop(error as Error);
+        }
+      }
+    };
+    const onEnd = () => {
+      if (settled) return;
+      try {
+        if (state === 'wait') auth.scan(request, head(), total, true);
+        const text = Buffer.concat(chunks).toString('utf8');
+        settled = true;
+        resolve(text === '' ? undefined : JSON.parse(text));
+      } catch (error) {
+        settled = true;
+        reject(error instanceof AuthError ? error : new HttpError(400, 'the body is not valid JSON'));
+      }
+    };
+    payload.on('data', onData).on('end', onEnd).once('error', (error: Error) => stop(error));
+  });
+}
+
 /** HTTP status of a library error. */
 function statusOf(error: unknown): number {
-  if (error instanceof HttpError) return error.statusCode;
+  if (error instanceof HttpError || error instanceof AuthError) return error.statusCode;
   if (error instanceof DecodeError || error instanceof InvalidImageError || error instanceof InvalidOptionError) return 400;
   if (error instanceof QueueFullError || error instanceof DisposedError || error instanceof OutOfMemoryError) return 503;
   if (error instanceof TimeoutError) return 504;
@@ -110,7 +157,7 @@ function statusOf(error: unknown): number {
 }
 
 export function createServer(options: ServerOptions): FastifyInstance {
-  const keys = new Set(options.apiKeys ?? []);
+  const auth = new Auth(options.apiKeys ?? []);
   const hosts = new Set((options.allowUrlHosts ?? []).map((h) => h.toLowerCase()));
   const maxBody = options.maxBodyBytes ?? 20 << 20;
   const maxUrlBytes = options.maxUrlBytes ?? maxBody;
@@ -122,28 +169,24 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   // Bodies of any type arrive as text: the hosted API's clients send raw base64 as form-urlencoded.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, body === '' ? undefined : JSON.parse(body as string));
-    } catch {
-      done(new HttpError(400, 'the body is not valid JSON'), undefined);
-    }
+  app.addContentTypeParser('application/json', (request, payload, done) => {
+    readJsonBody(request, payload, maxBody, auth).then(
+      (value) => done(null, value),
+      (error: Error) => done(error, undefined),
+    );
   });
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', async (request) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
+    auth.check(request); // before the body is read (see server-auth.ts)
   });
   app.addHook('onResponse', async (request, reply) => {
     const started = (request as FastifyRequest & { startedAt?: number }).startedAt ?? performance.now();
     metrics.request(request.routeOptions.url ?? 'unmatched', reply.statusCode, (performance.now() - started) / 1000);
   });
   app.addHook('preHandler', async (request) => {
-    if (keys.size === 0 || request.routeOptions.url === '/healthz') return;
-    const query = request.query as Record<string, unknown>;
-    const body = request.body as Record<string, unknown> | undefined;
-    const key = query.api_key ?? request.headers['x-api-key'] ?? (body && typeof body === 'object' ? body.api_key : undefined);
-    if (typeof key !== 'string' || !keys.has(key)) throw new HttpError(403, 'Forbidden');
+    auth.verify(request); // a key that only the (small) parsed body held
   });
   app.setErrorHandler(async (error, request, reply) => {
     const status = statusOf(error);
@@ -157,6 +200,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
       : status >= 500 && !(error instanceof EdgeClassifyError) ? 'internal error'
       : (error as Error).message;
     if (error instanceof QueueFullError) reply.header('retry-after', '1');
+    // refused before its body was read: close rather than read an unauthenticated body away
+    if (status === 403) reply.header('connection', 'close');
     return reply.code(status).send({ message });
   });
   app.setNotFoundHandler((_request, reply) => {
@@ -256,7 +301,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     const image = type === 'base64' ? decodeBase64Image(value, 'subject.value') : type === 'url' ? await fetchImage(value) : undefined;
     if (!image) throw new HttpError(400, "subject.type must be 'base64' or 'url'");
     const prompts = typeof body.prompt === 'string' ? [body.prompt] : body.prompt;
-    return options.clip.classify(image, prompts as string[]);
+    return options.clip.classify(image, prompts as string[], { timeoutMs }); // the same time limit as every route
   });
 
   app.post('/:project/:version', async (request: FastifyRequest, reply: FastifyReply) => {

@@ -2,6 +2,7 @@
 // otherwise find libtorch (scripts/find-libtorch.mjs) and build with cmake-js.
 //   --force     rebuild even when a binary loads
 //   --prebuild  build, then copy the binary into prebuilds/ (node-gyp-build's layout)
+//   --sanitize  an ASan + UBSan build into build-asan/ (scripts/asan-suite.sh loads it)
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,7 +26,7 @@ function existingBinaryLoads() {
   }
 }
 
-if (!args.has('--force') && !args.has('--prebuild') && existingBinaryLoads()) process.exit(0);
+if (!args.has('--force') && !args.has('--prebuild') && !args.has('--sanitize') && existingBinaryLoads()) process.exit(0);
 
 const torch = findLibtorch({ install: true, log });
 if (!torch) {
@@ -36,11 +37,14 @@ log(`building against libtorch ${torch.version} from ${torch.source}: ${torch.ro
 
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const defines = [`--CDCMAKE_PREFIX_PATH=${torch.prefix}`];
+// --sanitize: an AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/ (scripts/asan-suite.sh)
+const sanitize = args.has('--sanitize');
+if (sanitize) defines.push('--CDCMAKE_BUILD_TYPE=RelWithDebInfo', '--CDCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize=vptr');
 if (torch.torchDir) defines.push(`--CDTorch_DIR=${torch.torchDir}`);
 if (process.env.EDGE_CUDA) defines.push(`--CDEDGE_CUDA=${process.env.EDGE_CUDA}`);
 if (process.env.EDGE_CUDA_ARCHITECTURES) defines.push(`--CDEDGE_CUDA_ARCHITECTURES=${process.env.EDGE_CUDA_ARCHITECTURES}`);
 try {
-  execFileSync(process.execPath, [cmakeJs, 'compile', '--out', 'build', ...defines], {
+  execFileSync(process.execPath, [cmakeJs, 'compile', '--out', sanitize ? 'build-asan' : 'build', ...defines], {
     cwd: root,
     stdio: 'inherit',
     env: { CMAKE_BUILD_PARALLEL_LEVEL: String(os.availableParallelism()), ...process.env },

@@ -128,13 +128,48 @@ describe('ONNX models and their metadata', () => {
     const out = path.join(scratch, 'digits.onnx');
     execFileSync(python(), [path.join(root, 'scripts', 'models', 'export_onnx.py'), digitsModel, out], { encoding: 'utf8' });
     const { onnxMetadataFile } = await import('../lib/onnx');
-    const meta = JSON.parse(onnxMetadataFile(out).get('metadata.json')!);
+    const meta = JSON.parse((await onnxMetadataFile(out)).get('metadata.json')!);
     const original = (await loadModel(digitsModel)).info.metadata;
     expect(meta.class_names).toEqual(original.class_names);
     expect(meta.input).toEqual(original.input);
     // read independently by the onnx package
     const props = JSON.parse(execFileSync(python(), ['-c', `import onnx, json, sys; m = onnx.load(sys.argv[1]); print(json.dumps({p.key: p.value for p in m.metadata_props}))`, out], { encoding: 'utf8' }));
     expect(JSON.parse(props['metadata.json'])).toEqual(meta);
-    expect(onnxMetadataFile(fixtureModel('resnet18.onnx')).has('metadata.json')).toBe(true);
+    expect((await onnxMetadataFile(fixtureModel('resnet18.onnx'))).has('metadata.json')).toBe(true);
+  });
+
+  // before: readFileSync of the whole file (event loop blocked for its length; refused past 2 GiB)
+  it('reads metadata_props without loading the file: the same as the whole-file parser, past 2 GiB, truncated files refused', async () => {
+    const { onnxMetadataFile, onnxMetadataProps } = await import('../lib/onnx');
+    const { closeSync, openSync, readFileSync, writeSync, ftruncateSync } = await import('node:fs');
+    for (const file of [fixtureModel('resnet18.onnx'), fixtureModel('mobilenet_v3_small.onnx')]) {
+      expect(await onnxMetadataFile(file)).toEqual(onnxMetadataProps(readFileSync(file)));
+    }
+    // a sparse file: ir_version, a 3 GiB graph field (a hole), then one metadata_props entry
+    const varint = (n: number) => {
+      const out: number[] = [];
+      while (n >= 0x80) {
+        out.push((n % 0x80) | 0x80);
+        n = Math.floor(n / 0x80);
+      }
+      return [...out, n];
+    };
+    const text = (field: number, s: string) => [field * 8 + 2, ...varint(Buffer.byteLength(s)), ...Buffer.from(s)];
+    const graphBytes = 3 * 2 ** 30;
+    const head = Buffer.from([0x08, 0x07, 7 * 8 + 2, ...varint(graphBytes)]);
+    const props = text(1, 'metadata.json').concat(text(2, '{"class_names":["a","b"]}'));
+    const tail = Buffer.from([14 * 8 + 2, ...varint(props.length), ...props]);
+    const big = path.join(scratch, 'sparse.onnx');
+    const fd = openSync(big, 'w');
+    writeSync(fd, head, 0, head.length, 0);
+    ftruncateSync(fd, head.length + graphBytes);
+    writeSync(fd, tail, 0, tail.length, head.length + graphBytes);
+    closeSync(fd);
+    expect((await onnxMetadataFile(big)).get('metadata.json')).toBe('{"class_names":["a","b"]}');
+    const cut = path.join(scratch, 'cut.onnx');
+    const cfd = openSync(cut, 'w');
+    writeSync(cfd, head, 0, head.length, 0);
+    closeSync(cfd);
+    await expect(onnxMetadataFile(cut)).rejects.toThrow(/truncated/);
   });
 });

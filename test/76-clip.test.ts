@@ -87,3 +87,32 @@ describe('CLIP zero-shot', () => {
     await expect(loadClip(path.join(fixtures, 'models'))).rejects.toBeInstanceOf(ModelLoadError);
   });
 });
+
+describe('CLIP text-embedding cache and call options', () => {
+  // unbounded before: 10 x 1000 distinct prompts grew RSS by 380 MB, never released
+  it('keeps at most textCacheBytes of embeddings, least recently used dropped first', async () => {
+    const small = await loadClip(pkg, { device: 'cpu', textCacheBytes: 8192 });
+    try {
+      for (let round = 0; round < 5; round++) {
+        const prompts = Array.from({ length: 200 }, (_, i) => `distinct prompt ${round} ${i}`);
+        const embedded = await small.embedText(prompts);
+        expect(small.textCache.bytes).toBeLessThanOrEqual(8192);
+        // the most recent prompt is served from the cache; the first of the round was dropped
+        expect((await small.embedText([prompts[199]]))[0]).toBe(embedded[199]);
+        const [first] = await small.embedText([prompts[0]]);
+        expect(first).not.toBe(embedded[0]);
+        expect(maxDiff(first, embedded[0])).toBeLessThan(1e-5); // recomputed alone instead of in a batch of 200
+      }
+      expect(small.textCache.entries).toBeGreaterThan(1);
+      await expect(loadClip(pkg, { textCacheBytes: -1 })).rejects.toBeInstanceOf(InvalidOptionError);
+    } finally {
+      await small.dispose();
+    }
+  });
+
+  it('classify() takes signal and timeoutMs like Model.classify()', async () => {
+    await expect(clip.classify(photos()[0].path, ['a cat', 'a dog'], { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortedError' });
+    const r = await clip.classify(photos()[0].path, ['a cat', 'a dog'], { timeoutMs: 60_000 });
+    expect(r.predictions.length).toBe(2);
+  });
+});

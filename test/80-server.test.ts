@@ -114,6 +114,68 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     expect(infer.status).toBe(403);
   });
 
+  /**
+   * Sends a request's headers and only the first part of its body on a raw socket, and returns the
+   * status line the server answers with while the rest has not been sent (it never will be).
+   */
+  async function statusBeforeBody(pathAndQuery: string, headers: Record<string, string>, start: string, announced: number): Promise<string> {
+    const { port } = new URL(server.url);
+    const net = await import('node:net');
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => {
+        const lines = [`POST ${pathAndQuery} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Content-Length: ${announced}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+        socket.write(`${lines.join('\r\n')}\r\n\r\n${start}`);
+      });
+      let answer = '';
+      socket.on('data', (d) => {
+        answer += d;
+        if (answer.includes('\r\n')) {
+          socket.destroy();
+          resolve(answer.slice(0, answer.indexOf('\r\n')));
+        }
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(answer.split('\r\n')[0]));
+    });
+  }
+
+  it('keys are checked before the body is read: no key, a wrong key in the query, or a wrong leading body key get 403 with most of the body unsent', async () => {
+    const big = 900 << 10; // under this server's 1 MiB body limit: a server that reads first waits for the rest (and times out)
+    const json = { 'content-type': 'application/json' };
+    // a non-JSON body cannot carry a key: refused at once; a JSON body whose opening bytes hold no key
+    // is refused once PREAUTH_BODY_BYTES (64 KiB) have come
+    expect(await statusBeforeBody('/digits/1', { 'content-type': 'text/plain' }, 'AAAA', big)).toBe('HTTP/1.1 403 Forbidden');
+    expect(await statusBeforeBody('/infer/classification?api_key=nope', json, '{"model_id":"digits/1",', big)).toBe('HTTP/1.1 403 Forbidden');
+    expect(await statusBeforeBody('/infer/classification', { ...json, authorization: 'Bearer nope' }, '{', big)).toBe('HTTP/1.1 403 Forbidden');
+    expect(await statusBeforeBody('/infer/classification', json, '{"api_key": "nope", "image": {"type": "base64", "value": "', big)).toBe('HTTP/1.1 403 Forbidden');
+    expect(await statusBeforeBody('/infer/classification', json, `{"model_id":"digits/1","image":"${'A'.repeat(70 * 1024)}`, big)).toBe('HTTP/1.1 403 Forbidden');
+    // and the server still answers others at once
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('accepts the key as Bearer token, as x-api-key, as the leading field of a large JSON body, or anywhere in a small one', async () => {
+    const body = (extra: Record<string, unknown>) => JSON.stringify({ ...extra, model_id: 'digits/1', image: { type: 'base64', value: sevenBase64 } });
+    const post = (b: string, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/infer/classification`, { method: 'POST', body: b, headers: { 'content-type': 'application/json', ...headers } });
+    for (const res of [
+      await post(body({}), { authorization: `Bearer ${KEY}` }),
+      await post(body({}), { 'x-api-key': KEY }),
+      await post(body({ api_key: KEY })), // first field (Roboflow's v1 client)
+      await post(JSON.stringify({ model_id: 'digits/1', image: { type: 'base64', value: sevenBase64 }, api_key: KEY })), // last field, small body
+    ]) {
+      expect(res.status).toBe(200);
+      sameResult((await res.json()) as SingleLabelResult);
+    }
+    // a large body (a 200 kB image) with its key first is read whole and answered
+    const large = (await sharp(seven).resize(400, 400).png({ compressionLevel: 0 }).toBuffer()).toString('base64');
+    expect(large.length).toBeGreaterThan(128 * 1024);
+    const res = await post(JSON.stringify({ api_key: KEY, model_id: 'digits/1', image: { type: 'base64', value: large } }));
+    expect(res.status).toBe(200);
+    // the same without a leading key is over the pre-authentication limit
+    const late = await post(JSON.stringify({ model_id: 'digits/1', image: { type: 'base64', value: large }, api_key: KEY })).catch(() => undefined);
+    if (late) expect(late.status).toBe(403); // (or the connection is closed under the client's write)
+  });
+
   it('bad requests get the right status and a JSON message', async () => {
     const post = (route: string, body: string | Buffer, type = 'application/x-www-form-urlencoded') =>
       fetch(`${server.url}${route}${route.includes('?') ? '&' : '?'}api_key=${KEY}`, { method: 'POST', body, headers: { 'content-type': type } });
