@@ -55,6 +55,25 @@ export class Metrics {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const [id, s] of stats) out.push(`${name}{model="${id}"} ${get(s)}`);
     }
+    // Triton Inference Server's names for the same counters (model and version as labels), so that
+    // dashboards made for Triton read them: cumulative microseconds, as Triton reports them.
+    const triton: [string, string, string, (s: ReturnType<Model['stats']>) => number][] = [
+      ['nv_inference_request_success', 'counter', 'Requests that succeeded (every request on the model\'s scheduler).', (s) => s.scheduler.succeeded],
+      ['nv_inference_request_failure', 'counter', 'Requests that failed.', (s) => s.scheduler.failed],
+      ['nv_inference_count', 'counter', 'Images inferred in batches.', (s) => s.images],
+      ['nv_inference_exec_count', 'counter', 'Backend executions (batches and chunks).', (s) => s.scheduler.executions],
+      ['nv_inference_queue_duration_us', 'counter', 'Cumulative time requests waited in the queue.', (s) => Math.round(s.scheduler.queueMsTotal * 1000)],
+      ['nv_inference_compute_infer_duration_us', 'counter', 'Cumulative time of the batches requests ran in (preprocessing and inference).', (s) => Math.round(s.scheduler.computeMsTotal * 1000)],
+      ['nv_inference_pending_request_count', 'gauge', 'Requests waiting in the queue.', (s) => s.queuedRequests],
+    ];
+    const tritonLabels = (id: string) => {
+      const slash = id.lastIndexOf('/');
+      return slash < 0 ? `model="${id}",version=""` : `model="${id.slice(0, slash)}",version="${id.slice(slash + 1)}"`;
+    };
+    for (const [name, type, help, get] of triton) {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [id, s] of stats) out.push(`${name}{${tritonLabels(id)}} ${get(s)}`);
+    }
     const gpu = stats.filter(([, s]) => s.gpuMemory);
     if (gpu.length > 0) {
       out.push('# HELP edge_classify_gpu_memory_free_bytes Free memory of the model\'s GPU.', '# TYPE edge_classify_gpu_memory_free_bytes gauge');

@@ -28,18 +28,21 @@ import { boolean, integer, invalid, isPlainObject, number, oneOf, optionsObject 
 
 const LOAD_KEYS = ['backend', 'workspaceMb', 'calibration', 'cudaStreams', 'device', 'batching', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
 const CLASSIFY_KEYS = ['confidence', 'fullPrecision', 'signal', 'timeoutMs'] as const;
-const BATCHING_KEYS = ['maxBatchSize', 'maxDelayMs', 'maxQueue', 'executors'] as const;
+const BATCHING_KEYS = ['maxBatchSize', 'maxDelayMs', 'maxQueue', 'maxQueuedPixels', 'executors'] as const;
+/** sharp's default limitInputPixels, as the default bound of the queue in decoded pixels. */
+const DEFAULT_QUEUED_PIXELS = 268402689;
 const WINDOW = 1024; // calls kept for latency percentiles
 /** The native scheduler's bound (the CUDA kernel's gridDim.y); larger classifyBatch() calls run in chunks of maxBatchSize. */
 const MAX_BATCH_SIZE = 65535;
 
 function batchingOptions(value: unknown, onCuda: boolean): Required<BatchingOptions> {
-  if (value === false) return { maxBatchSize: 1, maxDelayMs: 0, maxQueue: 4096, executors: 0 };
+  if (value === false) return { maxBatchSize: 1, maxDelayMs: 0, maxQueue: 4096, maxQueuedPixels: DEFAULT_QUEUED_PIXELS, executors: 0 };
   const o = optionsObject('options.batching', value, BATCHING_KEYS);
   return {
     maxBatchSize: o.maxBatchSize === undefined ? (onCuda ? 64 : 32) : integer('options.batching.maxBatchSize', o.maxBatchSize, 1, MAX_BATCH_SIZE),
     maxDelayMs: o.maxDelayMs === undefined ? 0 : number('options.batching.maxDelayMs', o.maxDelayMs, 0, 60000),
     maxQueue: o.maxQueue === undefined ? 4096 : integer('options.batching.maxQueue', o.maxQueue, 1, 1 << 30),
+    maxQueuedPixels: o.maxQueuedPixels === undefined ? DEFAULT_QUEUED_PIXELS : integer('options.batching.maxQueuedPixels', o.maxQueuedPixels, 0, Number.MAX_SAFE_INTEGER),
     executors: o.executors === undefined ? 0 : integer('options.batching.executors', o.executors, 1, 16),
   };
 }
@@ -299,6 +302,15 @@ export class Model {
       batchSizes: { ...(q?.batchSizes ?? {}) },
       latencyMs: { p50: percentile(latencies, 0.5), p90: percentile(latencies, 0.9), p99: percentile(latencies, 0.99), max: n ? latencies[n - 1] : 0, samples: n },
       meanQueuedMs: n ? queued / n : 0,
+      scheduler: {
+        requests: q?.completed ?? 0,
+        succeeded: q?.succeeded ?? 0,
+        failed: q?.failed ?? 0,
+        queueMsTotal: q?.queueMsTotal ?? 0,
+        computeMsTotal: q?.computeMsTotal ?? 0,
+        executions: q?.executions ?? 0,
+        queuedPixels: q?.queuedPixels ?? 0,
+      },
       ...(this.#disposed ? {} : gpuMemoryOf(this.#native)),
     };
   }

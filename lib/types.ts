@@ -134,7 +134,10 @@ export interface ClassifyOptions {
  * batches, on one executor thread per model.
  */
 export interface BatchingOptions {
-  /** Most images in one batch; a single classifyBatch() larger than this runs alone. Default 32 on the CPU, 64 on CUDA. */
+  /**
+   * Most images in one batch (1 to 65535); a classifyBatch() or infer() larger than this runs alone, in
+   * chunks of this size. Default 32 on the CPU, 64 on CUDA.
+   */
   maxBatchSize?: number;
   /** How long the first call of a batch waits for others, in ms (fractions allowed). Default 0: batch what is already queued. */
   maxDelayMs?: number;
@@ -142,6 +145,12 @@ export interface BatchingOptions {
   executors?: number;
   /** Most images waiting; past it a call rejects at once with QueueFullError. Default 4096. */
   maxQueue?: number;
+  /**
+   * Most decoded pixels waiting (raw frames and decoded images, summed); past it a call rejects at
+   * once with QueueFullError. A single call above it still runs when the queue is empty. Default
+   * 268402689 (sharp's per-image limit: about 805 MB of RGB); 0 for no bound.
+   */
+  maxQueuedPixels?: number;
 }
 
 /** What a server needs for monitoring, from {@link Model.stats}. */
@@ -162,6 +171,12 @@ export interface ModelStats {
   latencyMs: { p50: number; p90: number; p99: number; max: number; samples: number };
   /** Mean time a call's images waited in the queue before their batch started (last 1024 calls), ms. */
   meanQueuedMs: number;
+  /**
+   * The native scheduler's totals over every request that ran (classify, outputs, infer, warm-up):
+   * requests completed, time queued and time computing (its batch on the model's lane), ms;
+   * backend executions (batches and chunks of every kind).
+   */
+  scheduler: { requests: number; succeeded: number; failed: number; queueMsTotal: number; computeMsTotal: number; executions: number; queuedPixels: number };
   /** Free and total memory of the model's GPU (CUDA models only). */
   gpuMemory?: { freeBytes: number; totalBytes: number };
 }

@@ -136,6 +136,23 @@ describe('the scheduler', () => {
     for (const row of out) row.forEach((v, c) => expect(Math.abs(v - out[0][c])).toBeLessThan(1e-5)); // chunks of 4, 4 and 1
   });
 
+  it('bounds the queue in decoded pixels too (maxQueuedPixels), not only in images', async () => {
+    // a long delay keeps everything queued: nothing runs until the test disposes
+    const m = await loadModel(digitsModel, { device: 'cpu', batching: { maxBatchSize: 64, maxDelayMs: 60_000, maxQueuedPixels: 1000 } });
+    const frame = { data: new Uint8Array(20 * 20), width: 20, height: 20, channels: 1 as const }; // 400 pixels
+    const first = m.classify(frame).catch((e: Error) => e.name);
+    const second = m.classify(frame).catch((e: Error) => e.name);
+    await expect(m.classify(frame)).rejects.toMatchObject({ name: 'QueueFullError', message: expect.stringMatching(/800 decoded pixels, its limit is 1000/) });
+    expect(m.stats().scheduler.queuedPixels).toBe(800);
+    await m.dispose();
+    expect([await first, await second]).toEqual(['DisposedError', 'DisposedError']);
+    // alone, a call above the bound still runs (it must be able to)
+    const big = await loadModel(digitsModel, { device: 'cpu', batching: { maxQueuedPixels: 10 } });
+    expect(((await big.classify(frame)) as SingleLabelResult).predictions.length).toBe(10);
+    await big.dispose();
+    await expect(loadModel(digitsModel, { batching: { maxQueuedPixels: -1 } })).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+
   it('refuses maxBatchSize past 65535 (the CUDA kernel puts images on gridDim.y)', async () => {
     await expect(loadModel(digitsModel, { device: 'cpu', batching: { maxBatchSize: 65536 } })).rejects.toBeInstanceOf(InvalidOptionError);
   });

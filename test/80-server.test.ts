@@ -247,6 +247,15 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     const batches = Number(/edge_classify_batches_total\{model="digits\/1"\} (\d+)/.exec(metrics)![1]);
     const calls = Number(/edge_classify_calls_total\{model="digits\/1"\} (\d+)/.exec(metrics)![1]);
     expect(batches).toBeLessThan(calls);
+    // Triton's names: per-request queue and compute time of the native scheduler
+    const triton = (name: string) => Number(new RegExp(`^${name}\\{model="digits",version="1"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect(triton('nv_inference_request_success')).toBeGreaterThanOrEqual(64);
+    expect(triton('nv_inference_request_failure')).toBeGreaterThanOrEqual(0);
+    expect(triton('nv_inference_exec_count')).toBeGreaterThanOrEqual(batches);
+    expect(triton('nv_inference_count')).toBeGreaterThanOrEqual(64);
+    expect(triton('nv_inference_queue_duration_us')).toBeGreaterThanOrEqual(0);
+    expect(triton('nv_inference_compute_infer_duration_us')).toBeGreaterThan(0);
+    expect(triton('nv_inference_pending_request_count')).toBe(0);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
