@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 node scripts/install.mjs --sanitize
+symbols=$(nm -D build-asan/Release/edge_classify.node)
+grep -q __asan_report <<<"$symbols" || { echo "asan-suite: the build is not instrumented" >&2; exit 1; }
 export EDGE_CLASSIFY_BINARY=$PWD/build-asan/Release/edge_classify.node
 export LD_PRELOAD="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libubsan.so)"
 export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1:log_path=$PWD/build-asan/asan

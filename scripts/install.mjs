@@ -39,7 +39,7 @@ const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const defines = [`--CDCMAKE_PREFIX_PATH=${torch.prefix}`];
 // --sanitize: an AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/ (scripts/asan-suite.sh)
 const sanitize = args.has('--sanitize');
-if (sanitize) defines.push('--CDCMAKE_BUILD_TYPE=RelWithDebInfo', '--CDCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize=vptr');
+if (sanitize) defines.push('--CDEDGE_SANITIZE=ON');
 if (torch.torchDir) defines.push(`--CDTorch_DIR=${torch.torchDir}`);
 if (process.env.EDGE_CUDA) defines.push(`--CDEDGE_CUDA=${process.env.EDGE_CUDA}`);
 if (process.env.EDGE_CUDA_ARCHITECTURES) defines.push(`--CDEDGE_CUDA_ARCHITECTURES=${process.env.EDGE_CUDA_ARCHITECTURES}`);

@@ -20,7 +20,8 @@ function child(args: string[], timeoutMs: number) {
 }
 
 describe('process exit', () => {
-  // infer and load hung forever before (libuv threads waiting on tasks the torch thread had dropped)
+  // infer, preprocess, load and embedText hung forever before (libuv threads waiting on tasks the torch
+  // thread had dropped); classify passed before too (the old batcher already stopped at exit)
   for (const kind of ['infer', 'preprocess', 'classify', 'load', 'embedText']) {
     it(`with ${kind} calls queued and running, process.exit(0) ends the process with 0 (within 10 s)`, () => {
       const r = child([program('exit-busy.mjs'), kind, resnet18, clipTiny], 10_000);
@@ -29,8 +30,8 @@ describe('process exit', () => {
     });
   }
 
-  // crashed (SIGSEGV / abort in oneDNN) before: the torch thread still ran a worker's load while
-  // the process tore libtorch down
+  // passed before too; guards a crash (SIGSEGV / abort in oneDNN) of an early version of the scheduler,
+  // whose torch thread still ran a worker's load while the process tore libtorch down
   it('worker threads loading, classifying and disposing models while the process exits: exit 0, three times', () => {
     for (let i = 0; i < 3; i++) {
       const r = child([program('exit-workers.mjs'), resnet18, '3'], 30_000);
@@ -128,6 +129,7 @@ describe('the scheduler', () => {
     }
   });
 
+  // passed before too (infer bypassed the batcher): the chunks are new, the results the same
   it('infer() of more images than maxBatchSize runs in chunks too', async () => {
     const n = 9;
     const { width, height } = model.info.metadata.input;
@@ -175,7 +177,8 @@ describe('the scheduler', () => {
   });
 
   // Caller memory: frames are read in place when their batch runs. Documented: do not overwrite a
-  // frame until its classify() has settled. This shows that the pixels are read at batch time.
+  // frame until its classify() has settled. This shows that the pixels are read at batch time (it was
+  // so before too; the test pins the documented contract).
   it('reads raw frames in place when the batch runs, not when classify() is called', async () => {
     const m = await loadModel(digitsModel, { device: 'cpu', batching: { maxBatchSize: 8, maxDelayMs: 100 } });
     try {

@@ -110,16 +110,7 @@ void Scheduler::startLanes() {
 }
 
 Scheduler::~Scheduler() {
-  {
-    std::vector<Queued> dropped;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (state_ == State::Ready) state_ = State::Draining;
-      dropped = drain();
-    }
-    const Error disposed(ErrorCode::Disposed, "the model was disposed before this request ran");
-    for (Queued& q : dropped) fail(q, disposed);
-  }
+  failQueued("the model was disposed before this request ran");
   // Nothing runs: every task of a lane holds a reference while it runs, and this is the last one.
   classifier_.reset();
   retireLanes();
@@ -557,15 +548,19 @@ void Scheduler::disposeAndWait() {
   done.wait();
 }
 
-void Scheduler::closeForExit() {
+void Scheduler::failQueued(const char* why) {
   std::vector<Queued> dropped;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (state_ == State::Ready) state_ = State::Draining;
     dropped = drain();
   }
-  const Error disposed(ErrorCode::Disposed, "the process is exiting");
+  const Error disposed(ErrorCode::Disposed, why);
   for (Queued& q : dropped) fail(q, disposed);
+}
+
+void Scheduler::closeForExit() {
+  failQueued("the process is exiting");
   for (Lane& lane : lanes_) {
     if (lane.own) lane.own->stop();  // joins: its running batch finishes
   }

@@ -176,6 +176,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   void retireLanes();
   void readDeviceMemory();
   std::vector<Queued> drain();  // lock held: takes the queue
+  void failQueued(const char* why);  // draining from now on; the queue fails with Disposed(why)
 
   std::unique_ptr<Classifier> classifier_;
   const std::string backendName_;

@@ -90,6 +90,15 @@ std::shared_ptr<Scheduler> makeScheduler(const std::string& device, int lanes, s
   return Scheduler::create(std::move(classifier));
 }
 
+std::shared_ptr<Scheduler> batching(int maxBatchSize, double maxDelayMs) {
+  auto scheduler = makeScheduler("cpu", 1, nullptr);
+  BatchOptions options;
+  options.maxBatchSize = maxBatchSize;
+  options.maxDelayMs = maxDelayMs;
+  scheduler->startBatching(options);
+  return scheduler;
+}
+
 // A 1x1 RGB frame of value v: the fake backend scores it v/255.
 struct Pixel {
   uint8_t rgb[3];
@@ -207,11 +216,7 @@ void lastReferenceOnOwnLane() {
 
 // Cancelled requests complete as Aborted; a request larger than maxBatchSize runs in chunks.
 void cancelAndChunks() {
-  auto scheduler = makeScheduler("cpu", 1, nullptr);
-  BatchOptions options;
-  options.maxBatchSize = 3;
-  options.maxDelayMs = 30;
-  scheduler->startBatching(options);
+  auto scheduler = batching(3, 30);
   Pixel pixel{{9, 9, 9}};
   std::promise<ErrorCode> aborted;
   Request r = imageRequest(pixel, [&](Reply&& reply) { aborted.set_value(reply.error ? reply.error->code() : ErrorCode::Internal); });
@@ -232,7 +237,7 @@ void cancelAndChunks() {
   CHECK(c.batchSizes.size() == 4 && c.batchSizes[3] == 2 && c.batchSizes[2] == 1);
   bool twice = false;
   try {
-    scheduler->startBatching(options);
+    scheduler->startBatching(BatchOptions{});
   } catch (const Error& e) {
     twice = e.code() == ErrorCode::InvalidArgument;
   }
@@ -242,11 +247,7 @@ void cancelAndChunks() {
 
 // A failure while building reply k of a batch: every request still completes exactly once.
 void replyFault() {
-  auto scheduler = makeScheduler("cpu", 1, nullptr);
-  BatchOptions options;
-  options.maxBatchSize = 8;
-  options.maxDelayMs = 50;
-  scheduler->startBatching(options);
+  auto scheduler = batching(8, 50);
   setReplyFault(2);
   std::vector<Pixel> pixels(5, Pixel{{4, 4, 4}});
   std::atomic<int> calls{0}, ok{0};
