@@ -14,6 +14,7 @@
         "native/core/torch_backend.cc",
         "native/core/scheduler.cc",
         "native/core/executor.cc",
+        "native/core/thread_policy.cc",
         "native/core/loader.cc",
         "native/core/tensorrt/library.cc",
         "native/addon/addon.cc",

@@ -8,6 +8,7 @@
  * Usage: node dist/benchmarks/soak.js [--quick] [--phases 60] [--calls 1000] [--reload-every 5] [--model name]
  *   (needs `npm test` fixtures, and `npm --prefix benchmarks run setup` for the onnxruntime-node peer)
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,9 @@ interface Phase {
   rssMiB: number;
   latency: ReturnType<typeof stats>;
   eventLoopP99Ms: number;
+  /** Calls that failed because they met the reload (DisposedError, or the peer's released session). */
+  reloadErrors: number;
+  /** Any other failure (there should be none). */
   errors: number;
   reloaded: boolean;
 }
@@ -51,6 +55,7 @@ async function soak(subject: Subject): Promise<Phase[]> {
     const reloaded = phase > 0 && phase % reloadEvery === 0;
     const latencies: number[] = [];
     let errors = 0;
+    let reloadErrors = 0;
     let next = 0;
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
@@ -62,16 +67,17 @@ async function soak(subject: Subject): Promise<Phase[]> {
         try {
           await subject.call(i);
           latencies.push(performance.now() - t);
-        } catch {
-          errors++;
+        } catch (error) {
+          if (reloaded && /disposed|released|session/i.test(`${(error as Error).name} ${(error as Error).message}`)) reloadErrors++;
+          else errors++;
         }
       }
     }));
     await reload;
     delay.disable();
-    const p: Phase = { phase, rssMiB: process.memoryUsage().rss / 2 ** 20, latency: stats(latencies), eventLoopP99Ms: delay.percentile(99) / 1e6, errors, reloaded };
+    const p: Phase = { phase, rssMiB: process.memoryUsage().rss / 2 ** 20, latency: stats(latencies), eventLoopP99Ms: delay.percentile(99) / 1e6, reloadErrors, errors, reloaded };
     out.push(p);
-    console.log(`${subject.impl} phase ${phase}${reloaded ? ' (reloaded)' : ''}: RSS ${p.rssMiB.toFixed(0)} MiB, p50 ${p.latency.medianMs.toFixed(1)} ms, p99 ${p.latency.p99Ms.toFixed(1)} ms, event loop p99 ${p.eventLoopP99Ms.toFixed(2)} ms, errors ${errors}`);
+    console.error(`${subject.impl} phase ${phase}${reloaded ? ' (reloaded)' : ''}: RSS ${p.rssMiB.toFixed(0)} MiB, p50 ${p.latency.medianMs.toFixed(1)} ms, p99 ${p.latency.p99Ms.toFixed(1)} ms, event loop p99 ${p.eventLoopP99Ms.toFixed(2)} ms, calls meeting the reload ${reloadErrors}, other errors ${errors}`);
   }
   await subject.close();
   return out;
@@ -96,7 +102,8 @@ function overTimeSvg(title: string, series: { impl: string; phases: Phase[] }[])
     `<text x="10" y="20" font-size="14" font-weight="bold">${title}</text>${panel('RSS MiB per phase', (p) => p.rssMiB, 50)}${panel('latency p99 ms per phase', (p) => p.latency.p99Ms, H + 90)}${legend}</svg>\n`;
 }
 
-async function main() {
+/** Runs one implementation in this process (each in its own process, so that RSS is its own). */
+async function runSubject(which: string): Promise<Phase[]> {
   const file = path.join(fixtures, 'models', `${modelName}.torchscript`);
   const photo = path.join(fixtures, 'photos', 'chelsea.png');
   const jpeg = await sharp(photo).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
@@ -126,8 +133,9 @@ async function main() {
     close: () => model.dispose(),
   };
 
-  const subjects: Subject[] = [ours];
-  try {
+  if (which === 'edge-classify') return soak(ours);
+  await model.dispose(); // only its metadata was needed: the peer's process holds the peer alone
+  {
     const ort = loadOrt();
     const onnx = path.join(fixtures, 'models', `${modelName}.onnx`);
     const create = () => ort.InferenceSession.create(onnx, { intraOpNumThreads: os.availableParallelism(), interOpNumThreads: 1 });
@@ -137,7 +145,7 @@ async function main() {
       await sharpPipeline(input as never, meta, tensor, 0);
       return session.run({ input: new ort.Tensor('float32', tensor, [1, 3, meta.input.height, meta.input.width]) });
     };
-    subjects.push({
+    return soak({
       impl: 'onnxruntime-node+sharp',
       call: (i) => {
         switch (i % 10) {
@@ -154,15 +162,27 @@ async function main() {
       },
       close: () => session.release(),
     });
-  } catch (error) {
-    console.log(`onnxruntime-node peer skipped: ${(error as Error).message}`);
+  }
+}
+
+async function main() {
+  const subject = option('subject', '');
+  if (subject) {
+    console.log(JSON.stringify(await runSubject(subject)));
+    return;
+  }
+  const series: { impl: string; phases: Phase[] }[] = [];
+  for (const impl of ['edge-classify', 'onnxruntime-node+sharp']) {
+    try {
+      const out = execFileSync(process.execPath, [__filename, ...args, '--subject', impl], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+      series.push({ impl, phases: JSON.parse(out.trim().split('\n').pop()!) as Phase[] });
+    } catch (error) {
+      console.log(`${impl} skipped: ${(error as Error).message.split('\n')[0]}`);
+    }
   }
 
-  const series: { impl: string; phases: Phase[] }[] = [];
-  for (const s of subjects) series.push({ impl: s.impl, phases: await soak(s) });
-
   const rows: Row[] = series.flatMap((s) => s.phases.map((p) => ({
-    case: `phase ${p.phase}${p.reloaded ? ' (reload)' : ''}, RSS ${p.rssMiB.toFixed(0)} MiB, ${p.errors} errors`,
+    case: `phase ${p.phase}${p.reloaded ? ' (reload)' : ''}, RSS ${p.rssMiB.toFixed(0)} MiB, ${p.reloadErrors} calls met the reload, ${p.errors} other errors`,
     impl: s.impl,
     model: `${modelName} cpu`,
     batch: CONCURRENCY,
@@ -173,9 +193,9 @@ async function main() {
   const summary = series.map((s) => {
     const first = s.phases[Math.min(1, s.phases.length - 1)];
     const last = s.phases[s.phases.length - 1];
-    return { impl: s.impl, rssFirstMiB: first.rssMiB, rssLastMiB: last.rssMiB, rssPeakMiB: Math.max(...s.phases.map((p) => p.rssMiB)), p99FirstMs: first.latency.p99Ms, p99LastMs: last.latency.p99Ms, p99WorstMs: Math.max(...s.phases.map((p) => p.latency.p99Ms)), errors: s.phases.reduce((a, p) => a + p.errors, 0) };
+    return { impl: s.impl, rssFirstMiB: first.rssMiB, rssLastMiB: last.rssMiB, rssPeakMiB: Math.max(...s.phases.map((p) => p.rssMiB)), p99FirstMs: first.latency.p99Ms, p99LastMs: last.latency.p99Ms, p99WorstMs: Math.max(...s.phases.map((p) => p.latency.p99Ms)), reloadErrors: s.phases.reduce((a, p) => a + p.reloadErrors, 0), errors: s.phases.reduce((a, p) => a + p.errors, 0) };
   });
-  for (const s of summary) console.log(`${s.impl}: RSS ${s.rssFirstMiB.toFixed(0)} -> ${s.rssLastMiB.toFixed(0)} MiB (peak ${s.rssPeakMiB.toFixed(0)}), p99 ${s.p99FirstMs.toFixed(1)} -> ${s.p99LastMs.toFixed(1)} ms (worst ${s.p99WorstMs.toFixed(1)}), errors ${s.errors}`);
+  for (const s of summary) console.log(`${s.impl}: RSS ${s.rssFirstMiB.toFixed(0)} -> ${s.rssLastMiB.toFixed(0)} MiB (peak ${s.rssPeakMiB.toFixed(0)}), p99 ${s.p99FirstMs.toFixed(1)} -> ${s.p99LastMs.toFixed(1)} ms (worst ${s.p99WorstMs.toFixed(1)}), calls meeting a reload ${s.reloadErrors}, other errors ${s.errors}`);
   const name = `soak-cpu${quick ? '-quick' : ''}`;
   const title = `Soak: ${phases} phases x ${callsPerPhase} mixed calls at concurrency ${CONCURRENCY}, reload every ${reloadEvery} (${modelName}, cpu)`;
   const byPhase = (r: Row) => (r.impl === 'edge-classify' ? undefined : rows.find((o) => o.impl === 'edge-classify' && o.case.split(',')[0] === r.case.split(',')[0]));

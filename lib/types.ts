@@ -335,8 +335,22 @@ export interface BuildInfo {
   tensorrtError?: string;
   /** Backends compiled in: 'torch', and 'tensorrt' when built with TensorRT's headers. */
   backends: string[];
-  /** How far below normal priority the torch thread (all CPU inference) runs: EDGE_CLASSIFY_NICE, default 10. */
+  /** How far below normal priority the torch thread (all CPU inference) runs: EDGE_CLASSIFY_NICE. */
   torchThreadNiceness: number;
+  /** The process's compute threads and why (see the README's "Threads and priority"). */
+  threads: {
+    /** CPUs the process may use: its affinity mask, capped by a cgroup CPU quota. */
+    cores: number;
+    coresFrom: 'affinity' | 'cgroup v2 cpu.max' | 'cgroup v1 cfs quota' | 'hardware';
+    /** libtorch intra-op threads and CPU preprocessing threads (one budget): `cores`, or EDGE_CLASSIFY_THREADS. */
+    threads: number;
+    threadsFrom: 'cores' | 'EDGE_CLASSIFY_THREADS';
+    /** Niceness of the compute threads. */
+    niceness: number;
+    nicenessFrom: 'default' | 'EDGE_CLASSIFY_NICE';
+    /** OMP_WAIT_POLICY as libtorch's OpenMP runtime saw it when it loaded; 'default' when unset (spin a while, then sleep). */
+    waitPolicy: string;
+  };
   /** Path of the loaded `.node` file. */
   binary: string;
 }

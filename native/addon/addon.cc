@@ -13,6 +13,7 @@
 #include "../core/loader.h"
 #include "../core/scheduler.h"
 #include "../core/tensorrt/library.h"
+#include "../core/thread_policy.h"
 #include "../core/torch_backend.h"
 #include "convert.h"
 #include "errors.h"
@@ -199,6 +200,16 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   if (edge::tensorRtBuilt()) backends.Set(1u, "tensorrt");
   out.Set("backends", backends);
   out.Set("torchThreadNiceness", edge::torchThread().niceness());
+  const edge::ThreadPolicy& policy = edge::threadPolicy();
+  Napi::Object threads = Napi::Object::New(env);
+  threads.Set("cores", policy.cores);
+  threads.Set("coresFrom", policy.coresFrom);
+  threads.Set("threads", policy.threads);
+  threads.Set("threadsFrom", policy.threadsFrom);
+  threads.Set("niceness", policy.niceness);
+  threads.Set("nicenessFrom", policy.nicenessFrom);
+  threads.Set("waitPolicy", policy.waitPolicy.empty() ? "default" : policy.waitPolicy);
+  out.Set("threads", threads);
   return out;
 }
 

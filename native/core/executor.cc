@@ -1,5 +1,7 @@
 #include "executor.h"
 
+#include "thread_policy.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -28,17 +30,6 @@ void lowerOwnPriority(int niceness) {
 #else
   (void)niceness;
 #endif
-}
-
-int torchThreadNiceness() {
-  constexpr int kDefault = 10;
-  const char* text = std::getenv("EDGE_CLASSIFY_NICE");
-  if (text == nullptr || *text == '\0') return kDefault;
-  char* end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  if (*end == '\0' && value >= 0 && value <= 19) return static_cast<int>(value);
-  std::fprintf(stderr, "edge-classify: EDGE_CLASSIFY_NICE='%s' is not a whole number from 0 to 19; using %d\n", text, kDefault);
-  return kDefault;
 }
 
 }  // namespace
@@ -121,7 +112,7 @@ void Executor::loop() {
 }
 
 Executor& torchThread() {
-  static Executor executor(torchThreadNiceness());
+  static Executor executor(threadPolicy().niceness);
   return executor;
 }
 

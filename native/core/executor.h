@@ -10,11 +10,9 @@
 // every model's scheduler, freeing a model) runs on one Executor, torchThread();
 // a CUDA model's scheduler has executors of its own, one per lane.
 //
-// torchThread() runs below normal priority (nice +10 on Linux, EDGE_CLASSIFY_NICE
-// = 0..19 to change it), and so do the OpenMP and preprocessing threads it
-// starts, which inherit it: when a result or a request wakes the event loop,
-// the scheduler gives it a core at once instead of after a compute thread's
-// time slice.
+// torchThread() runs at the niceness of the thread policy (thread_policy.h:
+// EDGE_CLASSIFY_NICE = 0..19), and so do the OpenMP and preprocessing threads
+// it starts, which inherit it.
 //
 // Stopping never strands a caller: stop() lets the running task finish and
 // destroys the queued ones unrun, which breaks the promise of every call()
@@ -89,7 +87,7 @@ class Executor {
   std::thread thread_;
 };
 
-// The process-wide thread for CPU-side libtorch work (niceness: EDGE_CLASSIFY_NICE, default 10).
+// The process-wide thread for CPU-side libtorch work (niceness: threadPolicy().niceness).
 Executor& torchThread();
 
 }  // namespace edge

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "stopwatch.h"
+#include "thread_policy.h"
 #include "torch_common.h"
 #ifdef EDGE_WITH_CUDA
 #include "cuda/torch_cuda_backend.h"
@@ -56,7 +57,7 @@ class TorchBackend final : public Backend {
       : module_(std::move(module)), device_(device), threads_(threads) {}
 
   Outputs run(int, int n, int height, int width, const InputWriter& write) override {
-    if (threads_ > 0 && at::get_num_threads() != threads_) at::set_num_threads(threads_);
+    useThreads();
     try {
       c10::InferenceMode guard;
       torch::Tensor input = torch::empty({n, 3, height, width}, torch::kFloat32);
@@ -74,7 +75,7 @@ class TorchBackend final : public Backend {
   }
 
   Outputs runTokens(int, const int32_t* tokens, int n, int length) override {
-    if (threads_ > 0 && at::get_num_threads() != threads_) at::set_num_threads(threads_);
+    useThreads();
     try {
       c10::InferenceMode guard;
       torch::Tensor ids = torch::from_blob(const_cast<int32_t*>(tokens), {n, length}, torch::kInt32).to(torch::kInt64);
@@ -90,6 +91,12 @@ class TorchBackend final : public Backend {
   std::string device() const override { return device_.str(); }
 
  private:
+  // The intra-op team of the torch thread: this model's `threads` option, else the thread policy's.
+  void useThreads() const {
+    const int want = threads_ > 0 ? threads_ : threadPolicy().threads;
+    if (at::get_num_threads() != want) at::set_num_threads(want);
+  }
+
   torch::jit::Module module_;
   torch::Device device_;
   int threads_;
@@ -126,7 +133,7 @@ LoadedModel loadTorchModel(const std::string& path, const BackendOptions& option
   std::string device = options.device;
   if (device == "auto") device = cudaBuilt() && torch::cuda::is_available() ? "cuda" : "cpu";
   const torch::Device target = parseDevice(device);
-  if (options.threads > 0) at::set_num_threads(options.threads);
+  at::set_num_threads(options.threads > 0 ? options.threads : threadPolicy().threads);
 
   torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
   torch::jit::Module module;

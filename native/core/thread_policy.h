@@ -1,0 +1,44 @@
+// How many threads the process computes with, how they wait and at what
+// priority, decided once per process and reported with its reasons
+// (buildInfo().threads in JS).
+//
+// Threads: one per core the process may really use — the CPUs of its
+// affinity mask (taskset, cpusets), capped by a cgroup CPU quota (cgroup v2
+// cpu.max, or v1 cpu.cfs_quota_us / cfs_period_us; containers on edge boxes
+// set one) — unless EDGE_CLASSIFY_THREADS says otherwise. libtorch's intra-op
+// team and the CPU preprocessing share this one budget: they run one after the
+// other on the torch thread, never both at once, so together they never
+// oversubscribe the cores.
+//
+// Waiting: OpenMP's own default (spin a while at a barrier, then sleep) unless
+// OMP_WAIT_POLICY is set when the process starts. PASSIVE (sleep at once) helps
+// a box whose cores are always busy with other processes, but costs batch-1
+// latency on an idle one (measured: README, "Threads and priority").
+//
+// Priority: the torch thread and the threads it starts run `niceness` below
+// normal (EDGE_CLASSIFY_NICE = 0..19; default 0: at +10 a busy neighbour at
+// normal priority won every time slice, and one such process made batch-1
+// calls 30x slower).
+#pragma once
+
+#include <string>
+
+namespace edge {
+
+struct ThreadPolicy {
+  int cores = 1;               // the CPUs this process may use (affinity, capped by a cgroup quota)
+  std::string coresFrom;       // "affinity", "cgroup v2 cpu.max", "cgroup v1 cfs quota", "hardware"
+  int threads = 1;             // compute threads (libtorch intra-op, CPU preprocessing)
+  std::string threadsFrom;     // "cores" or "EDGE_CLASSIFY_THREADS"
+  int niceness = 0;            // of the torch thread and the threads it starts
+  std::string nicenessFrom;    // "default" or "EDGE_CLASSIFY_NICE"
+  std::string waitPolicy;      // OMP_WAIT_POLICY as libtorch's OpenMP runtime saw it at start ("" = its default)
+};
+
+// Computed on first use; an invalid EDGE_CLASSIFY_* value is reported on stderr and the default kept.
+const ThreadPolicy& threadPolicy();
+
+// The default niceness of the compute threads (see the README's "Threads and priority").
+constexpr int kDefaultNiceness = 0;
+
+}  // namespace edge
