@@ -8,11 +8,11 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { type ImageInput, loadModel, type Model } from '../lib/index';
 import { loadOrt, sharpPipeline } from './lib/peers';
-import { type Row, stats, writeResults } from '../lib/report';
+import { closedLoop as run, type Load } from './lib/load';
+import { type Row, writeResults } from '../lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);
@@ -23,36 +23,6 @@ const modelName = option('model', 'mobilenet_v3_small');
 const seconds = quick ? 1 : 3;
 const CONCURRENCY = [1, 4, 16, 64, 256];
 const fixtures = path.join(root, 'test', '.fixtures');
-
-interface Load {
-  imagesPerSecond: number;
-  latency: ReturnType<typeof stats>;
-  eventLoopP99Ms: number;
-  meanBatch?: number;
-}
-
-/** `concurrency` callers each running `call` (of `imagesPerCall` images) in a loop for `seconds`; a warm-up half second first. */
-async function closedLoop(concurrency: number, call: () => Promise<unknown>, imagesPerCall = 1): Promise<Load> {
-  const warmUntil = performance.now() + 500;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < warmUntil) await call();
-  }));
-  const latencies: number[] = [];
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await call();
-      latencies.push(performance.now() - t);
-    }
-  }));
-  const elapsed = performance.now() - start;
-  delay.disable();
-  return { imagesPerSecond: (latencies.length * imagesPerCall * 1000) / elapsed, latency: stats(latencies), eventLoopP99Ms: delay.percentile(99) / 1e6 };
-}
 
 async function main() {
   const jpeg = await sharp(path.join(fixtures, 'photos', 'chelsea.png')).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
@@ -91,7 +61,7 @@ async function main() {
   for (const c of CONCURRENCY) {
     for (const { impl, call, model } of runners) {
       const before = model?.stats();
-      const load = await closedLoop(c, call);
+      const load = await run(c, call, seconds);
       const after = model?.stats();
       push(impl, c, before && after ? { ...load, meanBatch: (after.images - before.images) / Math.max(1, after.batches - before.batches) } : load);
     }
@@ -101,7 +71,7 @@ async function main() {
   const maxBatch = device === 'cpu' ? 32 : 64;
   const batched = runners[0].model!;
   const batch = Array<ImageInput>(maxBatch).fill(raw);
-  const reference = await closedLoop(1, () => batched.classifyBatch(batch), maxBatch);
+  const reference = await run(1, () => batched.classifyBatch(batch), seconds, maxBatch);
   const referenceCase = `1 caller, classifyBatch of ${maxBatch} raw frames`;
   push('edge-classify, one batch per call', maxBatch, reference, referenceCase);
   const sixtyFour = rows.find((r) => r.impl === 'edge-classify, batching' && r.batch === 64)!.imagesPerSecond!;

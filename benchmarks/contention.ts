@@ -11,8 +11,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { type Row, stats, writeResults } from '../lib/report';
+import { closedLoop } from './lib/load';
+import { type Row, type stats, writeResults } from '../lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);
@@ -68,26 +68,7 @@ async function measure(kind: string, modelName: string, lib: string, threads: nu
       return session.run({ input: new ort.Tensor('float32', tensor, [1, 3, meta.input.height, meta.input.width]) });
     };
   }
-  const loop = async (callers: number) => {
-    const warm = performance.now() + 500;
-    await Promise.all(Array.from({ length: callers }, async () => {
-      while (performance.now() < warm) await call();
-    }));
-    const latencies: number[] = [];
-    const delay = monitorEventLoopDelay({ resolution: 1 });
-    delay.enable();
-    const start = performance.now();
-    const end = start + seconds * 1000;
-    await Promise.all(Array.from({ length: callers }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        await call();
-        latencies.push(performance.now() - t);
-      }
-    }));
-    delay.disable();
-    return { latency: stats(latencies), imagesPerSecond: (latencies.length * 1000) / (performance.now() - start), eventLoopP99Ms: delay.percentile(99) / 1e6 };
-  };
+  const loop = async (callers: number) => closedLoop(callers, call, seconds);
   const one = await loop(1);
   const many = await loop(16);
   return { one: one.latency, many: many.latency, manyImagesPerSecond: many.imagesPerSecond, manyEventLoopP99Ms: many.eventLoopP99Ms, policy };
