@@ -97,7 +97,7 @@ export interface NativeModel {
    * ERR_QUEUE_FULL / ERR_DISPOSED.
    */
   enqueue(images: NativeFrame[] | Uint8Array[], encoded: boolean): [Promise<NativeReply>, () => void];
-  /** [sync] Free and total bytes of the model's GPU as last read on its lane; null on the CPU. */
+  /** [sync] Free and total bytes of the model's GPU; null on the CPU. */
   gpuMemory(): { freeBytes: number; totalBytes: number } | null;
   /** [sync] The scheduler's counters. */
   queueStats(): NativeQueueStats | null;

@@ -29,8 +29,8 @@ import { boolean, integer, invalid, isPlainObject, number, oneOf, optionsObject 
 const LOAD_KEYS = ['backend', 'workspaceMb', 'calibration', 'cudaStreams', 'device', 'batching', 'threads', 'preprocessThreads', 'optimize', 'precision', 'cudaGraphs', 'channelsLast', 'decode', 'metadata', 'limitInputPixels'] as const;
 const CLASSIFY_KEYS = ['confidence', 'fullPrecision', 'signal', 'timeoutMs'] as const;
 const BATCHING_KEYS = ['maxBatchSize', 'maxDelayMs', 'maxQueue', 'maxQueuedPixels', 'executors'] as const;
-/** sharp's default limitInputPixels, as the default bound of the queue in decoded pixels. */
-const DEFAULT_QUEUED_PIXELS = 268402689;
+/** The queue's default bound in decoded pixels: one image at the default limitInputPixels. */
+const DEFAULT_QUEUED_PIXELS = DEFAULT_PIXEL_LIMIT;
 const WINDOW = 1024; // calls kept for latency percentiles
 /** The native scheduler's bound (the CUDA kernel's gridDim.y); larger classifyBatch() calls run in chunks of maxBatchSize. */
 const MAX_BATCH_SIZE = 65535;

@@ -335,8 +335,6 @@ export interface BuildInfo {
   tensorrtError?: string;
   /** Backends compiled in: 'torch', and 'tensorrt' when built with TensorRT's headers. */
   backends: string[];
-  /** How far below normal priority the torch thread (all CPU inference) runs: EDGE_CLASSIFY_NICE. */
-  torchThreadNiceness: number;
   /** The process's compute threads and why (see the README's "Threads and priority"). */
   threads: {
     /** CPUs the process may use: its affinity mask, capped by a cgroup CPU quota. */

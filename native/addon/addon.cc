@@ -199,7 +199,6 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   backends.Set(0u, "torch");
   if (edge::tensorRtBuilt()) backends.Set(1u, "tensorrt");
   out.Set("backends", backends);
-  out.Set("torchThreadNiceness", edge::torchThread().niceness());
   const edge::ThreadPolicy& policy = edge::threadPolicy();
   Napi::Object threads = Napi::Object::New(env);
   threads.Set("cores", policy.cores);

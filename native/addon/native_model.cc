@@ -190,7 +190,7 @@ void NativeModel::startQueue(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeModel::gpuMemory(const Napi::CallbackInfo& info) {
   if (!scheduler_) return info.Env().Null();
-  const auto memory = scheduler_->counters().deviceMemory;
+  const auto memory = scheduler_->deviceMemory();
   if (!memory) return info.Env().Null();
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("freeBytes", static_cast<double>(memory->first));

@@ -7,7 +7,7 @@
 //   [sync]  preprocess(frames) / preprocessEncoded(jpegs) -> Promise<Float32Array> (NCHW)
 //   [sync]  infer(tensor, n)        -> Promise<{ scores, rows, cols, ... }>
 //   [sync]  runTokens(ids, n)       -> Promise<{ scores, rows, cols, ... }> (a token model, e.g. CLIP's text encoder)
-//   [sync]  gpuMemory()             -> { freeBytes, totalBytes } as last read on a lane, or null
+//   [sync]  gpuMemory()             -> { freeBytes, totalBytes } of the model's GPU, or null
 //   [sync]  queueStats()            -> the scheduler's counters
 //   [sync]  configure(config)       -> undefined
 //   [sync]  dispose()               -> Promise<void>: queued requests reject with ERR_DISPOSED, running

@@ -55,7 +55,6 @@ class Executor {
   bool postAt(Clock::time_point at, Task task);
   bool onThread() const { return std::this_thread::get_id() == thread_.get_id(); }
   bool stopped() const;
-  int niceness() const { return niceness_; }
 
   // Runs fn on this executor's thread and waits for it; its result or exception comes back here.
   // Called from the executor's own thread, fn runs inline. Throws Error(Disposed) when the executor

@@ -102,11 +102,6 @@ void Scheduler::startLanes() {
     }
   }
   counts_.lanes = lanes;
-  // The device memory after the load, read where the backend lives.
-  std::weak_ptr<Scheduler> weak = weak_from_this();
-  lanes_[0].executor->post([weak] {
-    if (auto self = weak.lock()) self->readDeviceMemory();
-  });
 }
 
 Scheduler::~Scheduler() {
@@ -190,9 +185,15 @@ void Scheduler::submit(Request request) {
     queuedImages_ += n;
     queuedPixels_ += pixels;
     counts_.submitted += 1;
-    queue_.push_back(Queued{std::move(request), Clock::now(), 0});
+    queue_.push_back(Queued{std::move(request), Clock::now(), pixels, 0});
     kick(lock);
   }
+}
+
+// Infer, preprocess and tokens requests run by themselves, and so do image requests larger than a
+// batch (in chunks, runAlone()); the others are batched with their neighbours in the queue.
+bool Scheduler::runsAlone(const Request& request) const {
+  return !batchable(request.kind) || request.count() > static_cast<size_t>(options_.maxBatchSize);
 }
 
 void Scheduler::kick(std::unique_lock<std::mutex>&) {
@@ -241,7 +242,6 @@ void Scheduler::pump(size_t index, bool timed) {
   kick(lock);  // another lane may take the next batch
   lock.unlock();
   run(batch, static_cast<int>(index));
-  readDeviceMemory();
   lock.lock();
   lane.busy = false;
   running_ -= 1;
@@ -256,7 +256,7 @@ std::vector<Scheduler::Queued> Scheduler::take(std::unique_lock<std::mutex>& loc
   std::vector<Queued> aborted;
   while (!queue_.empty() && queue_.front().request.cancelled->load()) {
     queuedImages_ -= queue_.front().request.count();
-    queuedPixels_ -= queue_.front().request.pixels();
+    queuedPixels_ -= queue_.front().pixels;
     aborted.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
@@ -264,7 +264,7 @@ std::vector<Scheduler::Queued> Scheduler::take(std::unique_lock<std::mutex>& loc
   if (!queue_.empty() && state_ == State::Ready) {
     const size_t limit = static_cast<size_t>(options_.maxBatchSize);
     const Queued& first = queue_.front();
-    const bool alone = !batchable(first.request.kind) || first.request.count() >= limit;
+    const bool alone = runsAlone(first.request);
     size_t images = 0;
     size_t end = 0;  // requests [0, end) form the batch
     if (alone) {
@@ -284,7 +284,7 @@ std::vector<Scheduler::Queued> Scheduler::take(std::unique_lock<std::mutex>& loc
     if (complete || Clock::now() >= deadline) {
       for (size_t i = 0; i < end; ++i) {
         queuedImages_ -= queue_.front().request.count();
-        queuedPixels_ -= queue_.front().request.pixels();
+        queuedPixels_ -= queue_.front().pixels;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -304,10 +304,9 @@ std::vector<Scheduler::Queued> Scheduler::take(std::unique_lock<std::mutex>& loc
 void Scheduler::run(std::vector<Queued>& batch, int lane) {
   const Clock::time_point start = Clock::now();
   for (Queued& q : batch) q.queuedMs = msBetween(q.at, start);
-  auto queuedMs = [](const Queued& q) { return q.queuedMs; };
-  if (batch.size() == 1 && !(batchable(batch[0].request.kind) && batch[0].request.count() <= static_cast<size_t>(options_.maxBatchSize))) {
+  if (runsAlone(batch[0].request)) {
     Reply reply = runAlone(batch[0], lane);
-    reply.queuedMs = queuedMs(batch[0]);
+    reply.queuedMs = batch[0].queuedMs;
     complete(batch[0], std::move(reply));
     return;
   }
@@ -339,7 +338,7 @@ void Scheduler::run(std::vector<Queued>& batch, int lane) {
       one.push_back(std::move(q));
       try {
         std::vector<Reply> reply = runTogether(one, lane);
-        reply[0].queuedMs = queuedMs(one[0]);
+        reply[0].queuedMs = one[0].queuedMs;
         complete(one[0], std::move(reply[0]));
       } catch (const std::exception& e2) {
         fail(one[0], asError(e2));
@@ -348,7 +347,7 @@ void Scheduler::run(std::vector<Queued>& batch, int lane) {
     return;
   }
   for (size_t i = 0; i < valid.size(); ++i) {
-    replies[i].queuedMs = queuedMs(valid[i]);
+    replies[i].queuedMs = valid[i].queuedMs;
     complete(valid[i], std::move(replies[i]));
   }
 }
@@ -535,7 +534,6 @@ void Scheduler::release() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     callbacks.swap(onReleased_);
-    counts_.deviceMemory.reset();
   }
   for (auto& callback : callbacks) callback();
   retireLanes();  // nothing is posted to them any more (the state is Disposed)
@@ -568,16 +566,9 @@ void Scheduler::closeForExit() {
   idle_.wait(lock, [this] { return running_ == 0; });
 }
 
-bool Scheduler::disposing() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return state_ != State::Ready;
-}
-
-void Scheduler::readDeviceMemory() {
-  if (!classifier_) return;
-  auto memory = classifier_->backend().deviceMemory();
-  std::lock_guard<std::mutex> lock(mutex_);
-  counts_.deviceMemory = memory;
+std::optional<std::pair<size_t, size_t>> Scheduler::deviceMemory() const {
+  std::lock_guard<std::mutex> lock(mutex_);  // the classifier stays while the lock is held
+  return classifier_ ? classifier_->backend().deviceMemory() : std::nullopt;
 }
 
 SchedulerCounters Scheduler::counters() const {

@@ -107,7 +107,6 @@ struct SchedulerCounters {
   double computeMsTotal = 0;
   uint64_t executions = 0;           // backend runs (batches and chunks)
   int lanes = 0;
-  std::optional<std::pair<size_t, size_t>> deviceMemory;  // free/total bytes, read on a lane after load and each batch
 };
 
 class Scheduler : public std::enable_shared_from_this<Scheduler> {
@@ -135,9 +134,9 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   // For a process about to exit: queued requests fail with Disposed, running batches finish (it
   // waits for them), lanes of its own stop; nothing is freed.
   void closeForExit();
-  bool disposing() const;
   SchedulerCounters counters() const;
-  const BatchOptions& options() const { return options_; }
+  // Free and total bytes of the model's GPU (a device query; nullopt on the CPU and once freed).
+  std::optional<std::pair<size_t, size_t>> deviceMemory() const;
 
   // The backend's fixed facts, read at creation.
   const std::string& backendName() const { return backendName_; }
@@ -148,6 +147,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   struct Queued {
     Request request;
     std::chrono::steady_clock::time_point at;  // submitted
+    uint64_t pixels;                           // request.pixels(), counted once
     double queuedMs;                           // set when its batch starts
   };
   struct Lane {
@@ -163,6 +163,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   void startLanes();
   // Posts a pump to an idle lane without one, when there is work. Lock held.
   void kick(std::unique_lock<std::mutex>& lock);
+  bool runsAlone(const Request& request) const;
   void post(size_t lane, std::optional<std::chrono::steady_clock::time_point> at);
   void pump(size_t lane, bool timed);
   // Takes the next batch when it is ready; sets `wakeAt` when it will be. Lock held.
@@ -174,7 +175,6 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   void fail(Queued& queued, const Error& error);
   void release();  // on a lane: frees the classifier once no batch runs
   void retireLanes();
-  void readDeviceMemory();
   std::vector<Queued> drain();  // lock held: takes the queue
   void failQueued(const char* why);  // draining from now on; the queue fails with Disposed(why)
 

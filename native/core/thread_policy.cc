@@ -16,7 +16,7 @@ namespace edge {
 
 namespace {
 
-// A whole number from `lo` to `hi` in the environment variable `name`, or nullopt-like -1.
+// A whole number from `lo` to `hi` in the environment variable `name` (`*set`), else `fallback`.
 int envInt(const char* name, int lo, int hi, int fallback, bool* set) {
   const char* text = std::getenv(name);
   *set = false;
