@@ -1,8 +1,8 @@
 /**
  * Contention benchmark (issue 12): batch-1 calls from JPEG bytes while 0, 1 or 2 busy neighbour
  * processes (`for(;;){}`, started and stopped here, each bounded in time) compete for the cores —
- * one caller in a loop, and 16 concurrent callers — for edge-classify with its defaults, with the
- * previous build's defaults (nice +10, OpenMP's active waiting, as many threads as cores), with
+ * one caller in a loop, and 16 concurrent callers — for edge-classify with its defaults, with passive
+ * OpenMP waiting, with the previous build's defaults (nice +10, OpenMP's active waiting, as many threads as cores), with
  * `threads: 1`, and onnxruntime-node + sharp. Each configuration runs in its own process (its
  * environment decides the thread policy). p50/p99 per call, the event loop's p99, images/s.
  * Usage: node dist/benchmarks/contention.js [--quick] [--models a,b] [--neighbours 0,1,2] [--previous <checkout of an older build>]
@@ -92,6 +92,7 @@ async function main() {
     { impl: 'edge-classify', env: {}, kind: 'edge', lib: current },
     { impl: 'edge-classify, threads: 1', env: {}, kind: 'edge', lib: current, threads: 1 },
     // the previous defaults on this build: nice +10, OpenMP's own (active) waiting
+    { impl: 'edge-classify, OMP_WAIT_POLICY=PASSIVE', env: { OMP_WAIT_POLICY: 'PASSIVE' }, kind: 'edge', lib: current },
     { impl: 'edge-classify, nice 10 + active wait (previous defaults)', env: { EDGE_CLASSIFY_NICE: '10', OMP_WAIT_POLICY: 'ACTIVE' }, kind: 'edge', lib: current },
     { impl: 'onnxruntime-node+sharp', env: {}, kind: 'ort' },
   ];

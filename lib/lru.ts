@@ -16,10 +16,6 @@ export class ByteLru<V> {
     return this.#entries.size;
   }
 
-  has(key: string): boolean {
-    return this.#entries.has(key);
-  }
-
   /** The value, now the most recently used; undefined when absent. */
   get(key: string): V | undefined {
     const entry = this.#entries.get(key);
