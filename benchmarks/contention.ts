@@ -1,14 +1,20 @@
 /**
  * Contention benchmark (issue 12): batch-1 calls from JPEG bytes while 0, 1 or 2 busy neighbour
  * processes (`for(;;){}`, started and stopped here, each bounded in time) compete for the cores —
- * one caller in a loop, and 16 concurrent callers — for edge-classify with its defaults, with passive
- * OpenMP waiting, with the previous build's defaults (nice +10, OpenMP's active waiting, as many threads as cores), with
- * `threads: 1`, and onnxruntime-node + sharp. Each configuration runs in its own process (its
- * environment decides the thread policy). p50/p99 per call, the event loop's p99, images/s.
- * Usage: node dist/benchmarks/contention.js [--quick] [--models a,b] [--neighbours 0,1,2] [--previous <checkout of an older build>]
- *   (needs `npm test` fixtures, and `npm --prefix benchmarks run setup` for the onnxruntime-node peer)
+ * one caller in a loop, and 16 concurrent callers — for edge-classify with its defaults (the compute
+ * team follows the free cores), with `threads: 1`, with passive OpenMP waiting, with the defaults
+ * before issue 12 on this build (nice +10, OpenMP's active waiting, a fixed team), older builds
+ * (`--previous`), onnxruntime-node + sharp, and transformers.js (its image-classification pipeline
+ * on the same weights, exported to ONNX). Then a cgroup-like limit: the process given one core by
+ * `taskset -c 0` (this build and the older ones, with their defaults and with `threads: 1`).
+ * Each configuration runs in its own process (its environment decides the thread policy), `--runs`
+ * times (default 3), interleaved; a row is the median over the runs of their p50s, of their p99s,
+ * of their event-loop p99s. The JSON also has each run's compute-team state (`teams`).
+ * Usage: node dist/benchmarks/contention.js [--quick] [--runs N] [--models a,b] [--neighbours 0,1,2]
+ *          [--previous <checkout of an older build>[,<another>]] [--no-one-core]
+ *   (needs `npm test` fixtures, and `npm --prefix benchmarks run setup` for the onnxruntime-node and transformers.js peers)
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { closedLoop } from './lib/load';
@@ -22,6 +28,7 @@ const seconds = quick ? 1.5 : 3;
 const models = option('models', 'mobilenet_v3_small,resnet18').split(',');
 const neighbourCounts = option('neighbours', '0,1,2').split(',').map(Number);
 const previous = option('previous', '');
+const runs = Number(option('runs', quick ? '1' : '3'));
 const fixtures = path.join(root, 'test', '.fixtures');
 
 interface Measured {
@@ -36,7 +43,7 @@ interface Measured {
 interface Config {
   impl: string;
   env: Record<string, string | undefined>;
-  kind: 'edge' | 'ort';
+  kind: 'edge' | 'ort' | 'transformers.js';
   lib?: string;
   threads?: number;
 }
@@ -47,13 +54,19 @@ async function measure(kind: string, modelName: string, lib: string, threads: nu
   const jpeg = await sharp(path.join(fixtures, 'photos', 'chelsea.png')).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
   let call: () => Promise<unknown>;
   let policy: unknown;
+  // the compute team's state (this build's buildInfo().threads.team, takenCores, idleCores, teamChanges)
+  let team = (): unknown => undefined;
   if (kind === 'edge') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ec = require(lib) as typeof import('../lib/index');
     const model = await ec.loadModel(path.join(fixtures, 'models', `${modelName}.torchscript`), { device: 'cpu', ...(threads ? { threads } : {}) });
     call = () => model.classify(jpeg);
     policy = (ec.buildInfo() as { threads?: unknown }).threads ?? 'previous build';
-  } else {
+    team = () => {
+      const t = (ec.buildInfo() as { threads?: Record<string, unknown> }).threads;
+      return t && 'team' in t ? { team: t.team, takenCores: t.takenCores, idleCores: t.idleCores, teamChanges: t.teamChanges } : undefined;
+    };
+  } else if (kind === 'ort') {
     const { loadOrt, sharpPipeline } = await import('./lib/peers');
     const ort = loadOrt();
     const session = await ort.InferenceSession.create(path.join(fixtures, 'models', `${modelName}.onnx`), { intraOpNumThreads: os.availableParallelism(), interOpNumThreads: 1 });
@@ -67,10 +80,21 @@ async function measure(kind: string, modelName: string, lib: string, threads: nu
       await sharpPipeline(jpeg as never, meta, tensor, 0);
       return session.run({ input: new ort.Tensor('float32', tensor, [1, 3, meta.input.height, meta.input.width]) });
     };
+  } else {
+    const { transformersPipeline } = await import('./lib/peers');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ec = require('../lib/index') as typeof import('../lib/index');
+    const probe = await ec.loadModel(path.join(fixtures, 'models', `${modelName}.torchscript`), { device: 'cpu' });
+    const meta = probe.info.metadata;
+    await probe.dispose();
+    const classify = await transformersPipeline(modelName, modelName.startsWith('resnet') ? 'resnet' : 'mobilenet_v3', meta);
+    call = () => classify(jpeg);
   }
   const loop = async (callers: number) => closedLoop(callers, call, seconds);
   const one = await loop(1);
+  const oneTeam = team();
   const many = await loop(16);
+  if (kind === 'edge') policy = { ...(policy as object), afterOneCaller: oneTeam, afterManyCallers: team() };
   return { one: one.latency, many: many.latency, manyImagesPerSecond: many.imagesPerSecond, manyEventLoopP99Ms: many.eventLoopP99Ms, policy };
 }
 
@@ -78,6 +102,12 @@ async function measure(kind: string, modelName: string, lib: string, threads: nu
 function neighbours(count: number, ms: number): ChildProcess[] {
   return Array.from({ length: count }, () =>
     spawn(process.execPath, ['-e', `const end = Date.now() + ${ms}; while (Date.now() < end) {}`], { stdio: 'ignore' }));
+}
+
+const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The median of what the runs measured: of their medians, of their p99s (min: the lowest). */
+function medianOf(runs: ReturnType<typeof stats>[]): ReturnType<typeof stats> {
+  return { runs: runs.reduce((n, r) => n + r.runs, 0), medianMs: mid(runs.map((r) => r.medianMs)), p99Ms: mid(runs.map((r) => r.p99Ms)), minMs: Math.min(...runs.map((r) => r.minMs)) };
 }
 
 async function main() {
@@ -91,40 +121,66 @@ async function main() {
   const configs: Config[] = [
     { impl: 'edge-classify', env: {}, kind: 'edge', lib: current },
     { impl: 'edge-classify, threads: 1', env: {}, kind: 'edge', lib: current, threads: 1 },
-    // the previous defaults on this build: nice +10, OpenMP's own (active) waiting
     { impl: 'edge-classify, OMP_WAIT_POLICY=PASSIVE', env: { OMP_WAIT_POLICY: 'PASSIVE' }, kind: 'edge', lib: current },
-    { impl: 'edge-classify, nice 10 + active wait (previous defaults)', env: { EDGE_CLASSIFY_NICE: '10', OMP_WAIT_POLICY: 'ACTIVE' }, kind: 'edge', lib: current },
+    // the defaults before issue 12 on this build: nice +10, OpenMP's active waiting, a fixed team
+    { impl: 'edge-classify, nice 10 + active wait + fixed team (old defaults)', env: { EDGE_CLASSIFY_NICE: '10', OMP_WAIT_POLICY: 'ACTIVE', EDGE_CLASSIFY_THREADS: String(os.availableParallelism()) }, kind: 'edge', lib: current },
     { impl: 'onnxruntime-node+sharp', env: {}, kind: 'ort' },
+    { impl: 'transformers.js', env: {}, kind: 'transformers.js' },
   ];
-  if (previous) configs.splice(3, 0, { impl: `previous build (${path.basename(previous)})`, env: {}, kind: 'edge', lib: path.join(path.resolve(previous), 'dist', 'lib', 'index.js') });
+  const olderBuilds: Config[] = previous
+    .split(',')
+    .filter(Boolean)
+    .map((dir) => ({ impl: `previous build (${path.basename(dir)})`, env: {}, kind: 'edge' as const, lib: path.join(path.resolve(dir), 'dist', 'lib', 'index.js') }));
+  configs.splice(3, 0, ...olderBuilds);
+  // a cgroup-like limit: the process given one core by taskset (no neighbours)
+  const oneCore = os.availableParallelism() > 1 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+  const oneCoreConfigs: Config[] = [configs[0], configs[1], ...olderBuilds.flatMap((b) => [b, { ...b, impl: `${b.impl}, threads: 1`, threads: 1 }])];
+  const cases = [
+    ...neighbourCounts.map((n) => ({ n, what: `${n} busy neighbour${n === 1 ? '' : 's'}`, prefix: [] as string[], configs })),
+    ...(oneCore && !args.includes('--no-one-core') ? [{ n: 0, what: '1 core (taskset -c 0)', prefix: ['taskset', '-c', '0'], configs: oneCoreConfigs }] : []),
+  ];
   const rows: Row[] = [];
   const policies: Record<string, unknown> = {};
+  const teams: Record<string, unknown> = {};
   for (const modelName of models) {
-    for (const n of neighbourCounts) {
-      for (const config of configs) {
-        const busy = neighbours(n, (seconds * 2 + 30) * 1000);
-        let measured: Measured;
-        try {
-          const env = { ...process.env, ...config.env };
-          for (const [k, v] of Object.entries(config.env)) if (v === undefined) delete env[k];
-          const out = execFileSync(process.execPath, [__filename, ...args, '--child', `${config.kind}|${modelName}|${config.lib ?? ''}|${config.threads ?? 0}`], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 });
-          measured = JSON.parse(out.trim().split('\n').pop()!) as Measured;
-        } catch (error) {
-          console.log(`${config.impl} ${modelName} with ${n} neighbours failed: ${(error as Error).message.split('\n')[0]}`);
-          continue;
-        } finally {
-          for (const b of busy) b.kill('SIGKILL');
+    for (const { n, what, prefix, configs: these } of cases) {
+      const measuredRuns = new Map<Config, Measured[]>();
+      for (let run = 0; run < runs; run++) {
+        for (const config of these) {
+          const busy = neighbours(n, (seconds * 2 + 30) * 1000);
+          try {
+            const env = { ...process.env, ...config.env };
+            const command = [...prefix, process.execPath, __filename, ...args, '--child', `${config.kind}|${modelName}|${config.lib ?? ''}|${config.threads ?? 0}`];
+            const out = execFileSync(command[0], command.slice(1), { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 });
+            const measured = JSON.parse(out.trim().split('\n').pop()!) as Measured;
+            measuredRuns.set(config, [...(measuredRuns.get(config) ?? []), measured]);
+            console.log(`${modelName}, ${what}, ${config.impl} (run ${run + 1}/${runs}): 1 caller p50 ${measured.one.medianMs.toFixed(1)} / p99 ${measured.one.p99Ms.toFixed(1)} ms; 16 callers p50 ${measured.many.medianMs.toFixed(1)} / p99 ${measured.many.p99Ms.toFixed(1)} ms, ${measured.manyImagesPerSecond.toFixed(0)} img/s, event loop p99 ${measured.manyEventLoopP99Ms.toFixed(2)} ms`);
+          } catch (error) {
+            console.log(`${config.impl} ${modelName} with ${what} failed: ${(error as Error).message.split('\n')[0]}`);
+          } finally {
+            for (const b of busy) b.kill('SIGKILL');
+          }
         }
-        policies[config.impl] ??= measured.policy;
-        const what = `${n} busy neighbour${n === 1 ? '' : 's'}`;
-        rows.push({ case: `${what}, 1 caller`, impl: config.impl, model: `${modelName} cpu`, batch: 1, stats: measured.one, imagesPerSecond: 1000 / measured.one.medianMs });
-        rows.push({ case: `${what}, 16 callers`, impl: config.impl, model: `${modelName} cpu`, batch: 16, stats: measured.many, imagesPerSecond: measured.manyImagesPerSecond, eventLoopP99Ms: measured.manyEventLoopP99Ms });
-        console.log(`${modelName}, ${what}, ${config.impl}: 1 caller p50 ${measured.one.medianMs.toFixed(1)} / p99 ${measured.one.p99Ms.toFixed(1)} ms; 16 callers p50 ${measured.many.medianMs.toFixed(1)} / p99 ${measured.many.p99Ms.toFixed(1)} ms, ${measured.manyImagesPerSecond.toFixed(0)} img/s, event loop p99 ${measured.manyEventLoopP99Ms.toFixed(2)} ms`);
+      }
+      for (const config of these) {
+        const all = measuredRuns.get(config);
+        if (!all) continue;
+        const first = all[0].policy;
+        if (first && typeof first === 'object') {
+          const { afterOneCaller: _one, afterManyCallers: _many, ...threads } = first as Record<string, unknown>;
+          policies[config.impl] ??= threads;
+        } else policies[config.impl] ??= first;
+        teams[`${modelName}, ${what}, ${config.impl}`] = all.map((m) => {
+          const p = m.policy as Record<string, unknown> | undefined;
+          return p && typeof p === 'object' ? { afterOneCaller: p.afterOneCaller, afterManyCallers: p.afterManyCallers } : undefined;
+        });
+        rows.push({ case: `${what}, 1 caller`, impl: config.impl, model: `${modelName} cpu`, batch: 1, stats: medianOf(all.map((m) => m.one)), imagesPerSecond: 1000 / mid(all.map((m) => m.one.medianMs)) });
+        rows.push({ case: `${what}, 16 callers`, impl: config.impl, model: `${modelName} cpu`, batch: 16, stats: medianOf(all.map((m) => m.many)), imagesPerSecond: mid(all.map((m) => m.manyImagesPerSecond)), eventLoopP99Ms: mid(all.map((m) => m.manyEventLoopP99Ms)) });
       }
     }
   }
   const ours = (r: Row) => (r.impl === 'edge-classify' ? undefined : rows.find((o) => o.impl === 'edge-classify' && o.case === r.case && o.model === r.model));
-  writeResults(`contention-cpu${quick ? '-quick' : ''}`, 'edge-classify with busy neighbour processes (batch 1 from JPEG bytes)', rows, { seconds, policies }, ours);
+  writeResults(`contention-cpu${quick ? '-quick' : ''}`, 'edge-classify with busy neighbour processes (batch 1 from JPEG bytes)', rows, { seconds, runs, policies, teams }, ours);
 }
 
 main().catch((error) => {

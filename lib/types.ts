@@ -348,6 +348,20 @@ export interface BuildInfo {
     nicenessFrom: 'default' | 'EDGE_CLASSIFY_NICE';
     /** OMP_WAIT_POLICY as libtorch's OpenMP runtime saw it when it loaded; 'default' when unset (spin a while, then sleep). */
     waitPolicy: string;
+    /**
+     * Whether the CPU team follows the cores other work leaves free (true on Linux unless EDGE_CLASSIFY_THREADS fixes
+     * `threads`, or there is one thread); decided at most every 200 ms before a CPU batch. A model's `threads` option
+     * fixes that model's team.
+     */
+    adaptive: boolean;
+    /** The team the next CPU batch uses: 1..`threads`. */
+    team: number;
+    /** Cores other work (other processes, this one's decoding) took from the team while its batches ran, at the last decision. */
+    takenCores: number;
+    /** Cores of `cores` that stayed idle over the last decision's interval. */
+    idleCores: number;
+    /** How often `team` changed. */
+    teamChanges: number;
   };
   /** Path of the loaded `.node` file. */
   binary: string;

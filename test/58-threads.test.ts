@@ -2,7 +2,8 @@
 // cgroup quota) unless EDGE_CLASSIFY_THREADS says otherwise; the choices and their reasons are in
 // buildInfo().threads; libtorch really runs that many threads (counted in /proc by a niceness only
 // its threads have).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureModel, root } from './helpers';
@@ -32,6 +33,17 @@ function probe(env: Record<string, string>, prefix: string[] = []) {
 }
 
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+/** The cgroup v1 cpu controller's mount when this process may make cgroups there (root on a cgroup v1 host), else undefined. */
+const v1Cpu = (() => {
+  const mount = '/sys/fs/cgroup/cpu';
+  if (!existsSync(path.join(mount, 'cpu.cfs_quota_us')) || readFileSync('/proc/self/cgroup', 'utf8').match(/^\d+:[^:]*\bcpu\b[^:]*:(.*)$/m)?.[1] !== '/') return undefined;
+  try {
+    accessSync(mount, constants.W_OK);
+    return mount;
+  } catch {
+    return undefined;
+  }
+})();
 const cores = spawnSync('nproc', [], { encoding: 'utf8' }).stdout.trim();
 
 describe('thread policy', () => {
@@ -49,6 +61,23 @@ describe('thread policy', () => {
     expect(marked).toBe(teamThreads(1));
   });
 
+  it.runIf(v1Cpu)('in a cgroup whose parent has a CPU quota of one core (cgroup v1 cfs quota), one thread', () => {
+    // the quota sits on the parent, as systemd's slices and container runtimes set it: the walk up the hierarchy finds it
+    const parent = path.join(v1Cpu!, `edge-classify-test-${process.pid}`);
+    const leaf = path.join(parent, 'leaf');
+    mkdirSync(leaf, { recursive: true });
+    try {
+      writeFileSync(path.join(parent, 'cpu.cfs_period_us'), '100000');
+      writeFileSync(path.join(parent, 'cpu.cfs_quota_us'), '100000');
+      const { policy, marked } = probe({}, ['sh', '-c', `echo $$ > ${path.join(leaf, 'cgroup.procs')} && exec "$0" "$@"`]);
+      expect(policy).toMatchObject({ cores: 1, coresFrom: 'cgroup v1 cfs quota', threads: 1, threadsFrom: 'cores', adaptive: false, team: 1 });
+      expect(marked).toBe(teamThreads(1));
+    } finally {
+      rmdirSync(leaf);
+      rmdirSync(parent);
+    }
+  });
+
   it('EDGE_CLASSIFY_THREADS and OMP_WAIT_POLICY override the defaults; an invalid value is reported and ignored', () => {
     const three = probe({ EDGE_CLASSIFY_THREADS: '3', OMP_WAIT_POLICY: 'ACTIVE' });
     expect(three.policy).toMatchObject({ threads: 3, threadsFrom: 'EDGE_CLASSIFY_THREADS', waitPolicy: 'ACTIVE' });
@@ -56,5 +85,69 @@ describe('thread policy', () => {
     const r = spawnSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${lib}).buildInfo().threads))`], { encoding: 'utf8', env: { ...process.env, EDGE_CLASSIFY_THREADS: 'many' } });
     expect(r.stderr).toMatch(/EDGE_CLASSIFY_THREADS='many' is not a whole number from 1 to 1024/);
     expect(JSON.parse(r.stdout).threadsFrom).toBe('cores');
+  });
+});
+
+/** Busy processes (`for(;;){}`), one per core; each ends by itself after two minutes at the latest. */
+function neighbours(count: number) {
+  return Array.from({ length: count }, () => spawn(process.execPath, ['-e', 'const end = Date.now() + 120000; while (Date.now() < end) {}'], { stdio: 'ignore' }));
+}
+
+/**
+ * In a child: classify in a loop until buildInfo().threads.team is `team` (at most `calls` calls), then print the state.
+ * Bounded by a count of calls, not by time: a slow machine takes longer, never fails for it.
+ */
+function untilTeam(team: number, calls: number, env: Record<string, string> = {}) {
+  const script = `const { loadModel, buildInfo } = require(${lib});
+    loadModel(${JSON.stringify(fixtureModel('mobilenet_v3_small.torchscript'))}, { device: 'cpu' }).then(async (m) => {
+      const frame = { data: new Uint8Array(224 * 224 * 3).fill(90), width: 224, height: 224, channels: 3 };
+      let n = 0;
+      for (; n < ${calls} && !(n > 0 && buildInfo().threads.team === ${team}); n++) await m.classify(frame);
+      console.log(JSON.stringify({ ...buildInfo().threads, calls: n }));
+      await m.dispose();
+    });`;
+  return new Promise<Record<string, number | boolean>>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`child exited with ${code}`))));
+  });
+}
+
+describe.runIf(Number(cores) > 1)('the compute team follows the cores other work leaves free', () => {
+  it('shrinks to one thread while busy processes take every core, and stays at its size with EDGE_CLASSIFY_THREADS', async () => {
+    const busy = neighbours(Number(cores));
+    try {
+      const crowded = await untilTeam(1, 3000);
+      expect(crowded).toMatchObject({ adaptive: true, team: 1 });
+      expect(crowded.teamChanges).toBeGreaterThanOrEqual(1);
+      expect(crowded.takenCores).toBeGreaterThan(0.5);
+      const fixed = await untilTeam(1, 100, { EDGE_CLASSIFY_THREADS: cores });
+      expect(fixed).toMatchObject({ adaptive: false, team: Number(cores), teamChanges: 0, calls: 100 });
+    } finally {
+      for (const b of busy) b.kill('SIGKILL');
+    }
+  });
+
+  it('grows back to every core when they are free', async () => {
+    // the child starts crowded (its team shrinks), then the neighbours go and it must grow back
+    const script = `const { loadModel, buildInfo } = require(${lib});
+      const { spawn } = require('child_process');
+      const busy = Array.from({ length: ${cores} }, () => spawn(process.execPath, ['-e', 'const end = Date.now() + 120000; while (Date.now() < end) {}'], { stdio: 'ignore' }));
+      loadModel(${JSON.stringify(fixtureModel('mobilenet_v3_small.torchscript'))}, { device: 'cpu' }).then(async (m) => {
+        const frame = { data: new Uint8Array(224 * 224 * 3).fill(90), width: 224, height: 224, channels: 3 };
+        let n = 0;
+        for (; n < 3000 && buildInfo().threads.team !== 1; n++) await m.classify(frame);
+        const shrunk = buildInfo().threads.team;
+        for (const b of busy) b.kill('SIGKILL');
+        for (n = 0; n < 3000 && buildInfo().threads.team !== ${cores}; n++) await m.classify(frame);
+        console.log(JSON.stringify({ shrunk, ...buildInfo().threads }));
+        await m.dispose();
+      });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 240_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const state = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(state).toMatchObject({ shrunk: 1, team: Number(cores), adaptive: true });
+    expect(state.teamChanges).toBeGreaterThanOrEqual(2);
   });
 });

@@ -13,6 +13,7 @@
 #include "../core/loader.h"
 #include "../core/scheduler.h"
 #include "../core/tensorrt/library.h"
+#include "../core/team_governor.h"
 #include "../core/thread_policy.h"
 #include "../core/torch_backend.h"
 #include "convert.h"
@@ -208,6 +209,12 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   threads.Set("niceness", policy.niceness);
   threads.Set("nicenessFrom", policy.nicenessFrom);
   threads.Set("waitPolicy", policy.waitPolicy.empty() ? "default" : policy.waitPolicy);
+  const edge::TeamState team = edge::teamGovernor().state();
+  threads.Set("adaptive", team.adaptive);
+  threads.Set("team", team.size);
+  threads.Set("takenCores", team.takenCores);
+  threads.Set("idleCores", team.idleCores);
+  threads.Set("teamChanges", static_cast<double>(team.changes));
   out.Set("threads", threads);
   return out;
 }

@@ -1,5 +1,5 @@
-// Runs fn(i) for i in [0, n) on up to `threads` threads (0 = the process's
-// compute threads, threadPolicy().threads);
+// Runs fn(i) for i in [0, n) on up to `threads` threads (0 = the compute
+// team's size now, teamGovernor().size());
 // thread t takes i = t, t + workers, ... The calling thread does its share.
 // An exception thrown by fn on any thread stops that thread's share and is
 // rethrown here (the first one), after every thread has joined.
@@ -12,13 +12,13 @@
 #include <thread>
 #include <vector>
 
-#include "thread_policy.h"
+#include "team_governor.h"
 
 namespace edge {
 
 template <typename Fn>
 void parallelFor(size_t n, int threads, Fn&& fn) {
-  size_t workers = static_cast<size_t>(threads > 0 ? threads : threadPolicy().threads);
+  size_t workers = static_cast<size_t>(threads > 0 ? threads : teamGovernor().size());
   workers = std::min(workers, n);
   if (workers <= 1) {
     for (size_t i = 0; i < n; ++i) fn(i);

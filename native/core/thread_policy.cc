@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #ifdef __linux__
 #include <sched.h>
@@ -40,25 +41,71 @@ int affinityCores() {
   return 0;
 }
 
-// The cgroup CPU quota in cores (rounded up), or 0 when there is none.
+// This process's cgroup path for the v1 controller `controller` ("cpu"), or for v2 (controller ""),
+// from /proc/self/cgroup ("4:cpu,cpuacct:/system.slice/x.service", "0::/user.slice").
+std::string cgroupPath(const std::string& controller) {
+  std::ifstream file("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(file, line)) {
+    const size_t first = line.find(':');
+    const size_t second = first == std::string::npos ? first : line.find(':', first + 1);
+    if (second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    const std::string path = line.substr(second + 1);
+    if (controller.empty()) {
+      if (line.compare(0, first, "0") == 0 && controllers.empty()) return path;
+      continue;
+    }
+    std::stringstream list(controllers);
+    std::string name;
+    while (std::getline(list, name, ','))
+      if (name == controller) return path;
+  }
+  return "";
+}
+
+// The folders from the process's own cgroup up to the mount's root ("/sys/fs/cgroup/cpu/a/b",
+// "/sys/fs/cgroup/cpu/a", "/sys/fs/cgroup/cpu"): a quota anywhere on the way limits the process.
+// (Inside a container's cgroup namespace the path is "/" and the mount is the container's own.)
+std::vector<std::string> cgroupFolders(const std::string& mount, std::string path) {
+  std::vector<std::string> folders;
+  while (!path.empty() && path != "/") {
+    folders.push_back(mount + path);
+    path = path.substr(0, path.rfind('/'));
+  }
+  folders.push_back(mount);
+  return folders;
+}
+
+// The tightest cgroup CPU quota on the process's way up its hierarchy, in cores (rounded up), or 0 when there is none.
 int quotaCores(std::string* from) {
-  {
-    std::ifstream v2("/sys/fs/cgroup/cpu.max");
-    std::string quota;
-    double period = 0;
-    if (v2 >> quota >> period && quota != "max" && period > 0) {
-      *from = "cgroup v2 cpu.max";
-      return std::max(1, static_cast<int>(std::ceil(std::strtod(quota.c_str(), nullptr) / period)));
+  double tightest = 0;
+  auto take = [&](double cores, const char* what) {
+    if (cores > 0 && (tightest == 0 || cores < tightest)) {
+      tightest = cores;
+      *from = what;
+    }
+  };
+  const std::string v2 = cgroupPath("");
+  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    if (v2.empty()) break;
+    for (const std::string& folder : cgroupFolders(mount, v2)) {
+      std::ifstream max(folder + "/cpu.max");
+      std::string quota;
+      double period = 0;
+      if (max >> quota >> period && quota != "max" && period > 0) take(std::strtod(quota.c_str(), nullptr) / period, "cgroup v2 cpu.max");
     }
   }
-  std::ifstream quotaFile("/sys/fs/cgroup/cpu/cpu.cfs_quota_us");
-  std::ifstream periodFile("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
-  double quota = -1, period = 0;
-  if (quotaFile >> quota && periodFile >> period && quota > 0 && period > 0) {
-    *from = "cgroup v1 cfs quota";
-    return std::max(1, static_cast<int>(std::ceil(quota / period)));
+  const std::string v1 = cgroupPath("cpu");
+  for (const char* mount : {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"}) {
+    for (const std::string& folder : cgroupFolders(mount, v1)) {
+      std::ifstream quotaFile(folder + "/cpu.cfs_quota_us");
+      std::ifstream periodFile(folder + "/cpu.cfs_period_us");
+      double quota = -1, period = 0;
+      if (quotaFile >> quota && periodFile >> period && quota > 0 && period > 0) take(quota / period, "cgroup v1 cfs quota");
+    }
   }
-  return 0;
+  return tightest > 0 ? std::max(1, static_cast<int>(std::ceil(tightest - 1e-9))) : 0;
 }
 
 ThreadPolicy decide() {

@@ -3,12 +3,14 @@
 // (buildInfo().threads in JS).
 //
 // Threads: one per core the process may really use — the CPUs of its
-// affinity mask (taskset, cpusets), capped by a cgroup CPU quota (cgroup v2
-// cpu.max, or v1 cpu.cfs_quota_us / cfs_period_us; containers on edge boxes
-// set one) — unless EDGE_CLASSIFY_THREADS says otherwise. libtorch's intra-op
-// team and the CPU preprocessing share this one budget: they run one after the
-// other on the torch thread, never both at once, so together they never
-// oversubscribe the cores.
+// affinity mask (taskset, cpusets), capped by the tightest cgroup CPU quota
+// from its own cgroup up (cgroup v2 cpu.max, or v1 cpu.cfs_quota_us /
+// cfs_period_us; containers and systemd's CPUQuota= set one) — unless
+// EDGE_CLASSIFY_THREADS says otherwise. libtorch's intra-op team and the CPU
+// preprocessing share this one budget: they run one after the other on the
+// torch thread, never both at once, so together they never oversubscribe the
+// cores. How many of them a batch uses follows the cores other work leaves
+// free (team_governor.h), unless EDGE_CLASSIFY_THREADS fixed the count.
 //
 // Waiting: OpenMP's own default (spin a while at a barrier, then sleep) unless
 // OMP_WAIT_POLICY is set when the process starts. PASSIVE (sleep at once) helps

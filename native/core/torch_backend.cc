@@ -6,11 +6,12 @@
 #include <ATen/Parallel.h>
 
 #include <fstream>
+#include <optional>
 #include <sys/stat.h>
 
 #include "error.h"
 #include "stopwatch.h"
-#include "thread_policy.h"
+#include "team_governor.h"
 #include "torch_common.h"
 #ifdef EDGE_WITH_CUDA
 #include "cuda/torch_cuda_backend.h"
@@ -57,7 +58,8 @@ class TorchBackend final : public Backend {
       : module_(std::move(module)), device_(device), threads_(threads) {}
 
   Outputs run(int, int n, int height, int width, const InputWriter& write) override {
-    useThreads();
+    std::optional<TeamGovernor::Batch> team;
+    useThreads(team);
     try {
       c10::InferenceMode guard;
       torch::Tensor input = torch::empty({n, 3, height, width}, torch::kFloat32);
@@ -75,7 +77,8 @@ class TorchBackend final : public Backend {
   }
 
   Outputs runTokens(int, const int32_t* tokens, int n, int length) override {
-    useThreads();
+    std::optional<TeamGovernor::Batch> team;
+    useThreads(team);
     try {
       c10::InferenceMode guard;
       torch::Tensor ids = torch::from_blob(const_cast<int32_t*>(tokens), {n, length}, torch::kInt32).to(torch::kInt64);
@@ -91,9 +94,19 @@ class TorchBackend final : public Backend {
   std::string device() const override { return device_.str(); }
 
  private:
-  // The intra-op team of the torch thread: this model's `threads` option, else the thread policy's.
-  void useThreads() const {
-    const int want = threads_ > 0 ? threads_ : threadPolicy().threads;
+  // The intra-op team of the torch thread for one batch: this model's `threads` option, else as
+  // many of the thread policy's threads as other work leaves cores free, measured over `batch`
+  // (team_governor.h).
+  void useThreads(std::optional<TeamGovernor::Batch>& batch) const {
+    int want = threads_;
+    if (want <= 0) {
+      TeamGovernor& governor = teamGovernor();
+      want = batch.emplace(governor).size();
+      if (at::get_num_threads() != want) at::set_num_threads(want);
+      // the team's threads make their run-queue delay known: one item per thread
+      if (governor.needsJoin(want)) at::parallel_for(0, want, 1, [&governor](int64_t, int64_t) { governor.joinTeam(); });
+      return;
+    }
     if (at::get_num_threads() != want) at::set_num_threads(want);
   }
 
@@ -133,7 +146,7 @@ LoadedModel loadTorchModel(const std::string& path, const BackendOptions& option
   std::string device = options.device;
   if (device == "auto") device = cudaBuilt() && torch::cuda::is_available() ? "cuda" : "cpu";
   const torch::Device target = parseDevice(device);
-  at::set_num_threads(options.threads > 0 ? options.threads : threadPolicy().threads);
+  at::set_num_threads(options.threads > 0 ? options.threads : teamGovernor().size());
 
   torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
   torch::jit::Module module;

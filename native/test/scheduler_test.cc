@@ -5,9 +5,11 @@
 // failed check.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +21,7 @@
 #include "executor.h"
 #include "parallel.h"
 #include "scheduler.h"
+#include "team_governor.h"
 
 using namespace edge;
 
@@ -339,6 +342,112 @@ void parallelForThrows() {
   CHECK(ran.load() >= 1);
 }
 
+
+// The team's size rule: shrink when more than half a core short, grow when 0.7 of a core per thread stayed idle.
+void teamSizeRule() {
+  CHECK(nextTeamSize(2, 2, 0.0, 0.0) == 2);
+  CHECK(nextTeamSize(2, 2, 0.4, 0.0) == 2);    // 0.4 short: keep
+  CHECK(nextTeamSize(2, 2, 0.6, 0.0) == 1);    // 0.6 short: shrink
+  CHECK(nextTeamSize(2, 2, 0.6, 1.5) == 1);    // shrinking wins over idle time (not measured while the team ran)
+  CHECK(nextTeamSize(1, 2, 0.0, 0.6) == 1);    // too little idle: stay small
+  CHECK(nextTeamSize(1, 2, 0.0, 0.75) == 2);   // grow
+  CHECK(nextTeamSize(1, 2, -1, 0.75) == 2);    // nothing measured while batches ran: idle time still grows it
+  CHECK(nextTeamSize(2, 2, 5.0, 0.0) == 1);    // never below one
+  CHECK(nextTeamSize(8, 8, 0.0, 15.0) == 8);   // never above the budget
+  CHECK(nextTeamSize(16, 16, 1.0, 0.0) == 15); // a neighbour on one of 16 cores costs one thread
+  CHECK(nextTeamSize(4, 4, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()) == 4);
+}
+
+// Threads that live as long as it does (as an OpenMP team's do) and spin together on demand;
+// members join the governor's team when they start.
+class Crew {
+ public:
+  Crew(TeamGovernor& governor, int threads, bool members) {
+    for (int i = 0; i < threads; ++i)
+      pool_.emplace_back([this, &governor, members] {
+        if (members) governor.joinTeam();
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (long seen = 0;;) {
+          wake_.wait(lock, [&] { return quit_ || round_ != seen; });
+          if (quit_) return;
+          seen = round_;
+          const auto end = until_;
+          lock.unlock();
+          volatile unsigned long n = 0;
+          while (std::chrono::steady_clock::now() < end) n = n + 1;
+          lock.lock();
+          ++done_;
+          wake_.notify_all();
+        }
+      });
+  }
+  ~Crew() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      quit_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : pool_) t.join();
+  }
+  void start(int ms) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    until_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    done_ = 0;
+    ++round_;
+    wake_.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait(lock, [&] { return done_ == static_cast<int>(pool_.size()); });
+  }
+
+ private:
+  std::vector<std::thread> pool_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::chrono::steady_clock::time_point until_{};
+  long round_ = 0;
+  int done_ = 0;
+  bool quit_ = false;
+};
+
+// The governor reads the kernel's counters: a team that waits for CPUs taken by other threads
+// shrinks; one alone on the CPUs keeps its size; idle CPUs grow it back.
+void governorMeasures() {
+  double idle = 0;
+  int cpus = 0;
+  if (!readIdleCpuSeconds(&idle, &cpus)) {
+    std::printf("scheduler_test: /proc/stat unreadable, the governor's measurement is not checked\n");
+    return;
+  }
+  TeamGovernor governor(2, true);
+  if (!governor.state().adaptive) {
+    std::printf("scheduler_test: schedstat unreadable, the governor's measurement is not checked\n");
+    return;
+  }
+  Crew team(governor, std::min(cpus, 2), true);
+  Crew crowd(governor, cpus, false);
+  auto batch = [&](bool crowded) {  // a "batch": the team busy, beside a busy thread per CPU or alone
+    TeamGovernor::Batch scope(governor);
+    if (crowded) crowd.start(400);
+    team.start(400);
+    team.wait();
+    if (crowded) crowd.wait();
+    return scope.size();
+  };
+  { TeamGovernor::Batch prime(governor); }  // the first sample is the baseline
+  batch(false);
+  CHECK(batch(false) == 2);  // decided over a batch alone on the CPUs: no delay
+  batch(true);
+  CHECK(batch(false) == 1);  // decided over a batch whose CPUs other threads wanted too
+  CHECK(governor.state().takenCores > 0.5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // idle CPUs
+  CHECK(batch(false) == 2);
+  CHECK(governor.state().changes == 2);
+  TeamGovernor fixed(2, false);
+  CHECK(TeamGovernor::Batch(fixed).size() == 2 && !fixed.state().adaptive);
+}
+
 }  // namespace
 
 int main() {
@@ -352,6 +461,8 @@ int main() {
   closeForExit();
   executorStop();
   parallelForThrows();
+  teamSizeRule();
+  governorMeasures();
   stopSharedThreads();
   if (failures > 0) {
     std::fprintf(stderr, "scheduler_test: %d check(s) failed\n", failures);

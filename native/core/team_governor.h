@@ -1,0 +1,119 @@
+// How many of the policy's compute threads (thread_policy.h) the next CPU
+// batch uses: as many as other work leaves free.
+//
+// libtorch's OpenMP team waits at a barrier after every parallel loop for its
+// slowest thread; when another process (or our own decoding) takes one of the
+// team's cores while a batch runs, the whole team waits for the thread the
+// kernel descheduled, and one busy neighbour made batch-1 calls 2–20x slower
+// (README, "Threads and priority"). So the governor measures, with the
+// kernel's own counters:
+//  - while batches run: how long the team's threads were ready to run but
+//    waited for a CPU (run-queue delay, /proc/self/task/<tid>/schedstat),
+//    summed over the team and divided by the batches' wall time = how many
+//    cores other work took from the team (`taken`);
+//  - over the whole interval: how much CPU time the affinity mask's CPUs
+//    spent idle (/proc/stat) = the cores a larger team would find (`idle`);
+// and at most every kSampleInterval, before a batch, sizes the team
+// (nextTeamSize): smaller when others took cores from it, larger again when
+// cores stayed idle. Work that does not overlap the batches (decoding one
+// caller's next image) costs the team nothing and does not shrink it.
+//
+// It adapts only when nothing fixed the thread count (EDGE_CLASSIFY_THREADS, a
+// model's `threads` option: those teams keep their size) and the counters are
+// readable (Linux); otherwise the team is the policy's thread count.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+namespace edge {
+
+// The team size after a sample. `taken`: cores other work took from the team while it ran
+// (negative: unknown); `idle`: cores that stayed idle over the interval (negative: unknown).
+// Shrinks when the team was more than half a core short; grows when at least 0.7 of a core per
+// added thread stayed idle (hysteresis, so that sampling noise does not flip it); 1..`budget`.
+int nextTeamSize(int current, int budget, double taken, double idle);
+
+struct TeamState {
+  bool adaptive = false;  // false: fixed at the policy's thread count
+  int size = 1;           // the team the next batch uses
+  double takenCores = 0;  // what other work took from the team while it ran, at the last sample
+  double idleCores = 0;   // what stayed idle over the last sample's interval
+  long samples = 0;       // how many samples decided the size
+  long changes = 0;       // how often the size changed
+};
+
+class TeamGovernor {
+ public:
+  static constexpr std::chrono::milliseconds kSampleInterval{200};
+  // Batches shorter than this in all, within an interval, do not decide a shrink (too few to measure).
+  static constexpr std::chrono::milliseconds kMinBatchTime{20};
+
+  // budget: the policy's thread count; adaptive: whether the count may follow free cores.
+  TeamGovernor(int budget, bool adaptive);
+  ~TeamGovernor();
+  TeamGovernor(const TeamGovernor&) = delete;
+  TeamGovernor& operator=(const TeamGovernor&) = delete;
+
+  // One batch on the torch thread: the constructor decides the size (when an interval has
+  // passed) and starts measuring; the destructor adds the batch's wall time and run-queue delay.
+  class Batch {
+   public:
+    explicit Batch(TeamGovernor& governor);
+    ~Batch();
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    int size() const { return size_; }
+
+   private:
+    TeamGovernor& governor_;
+    int size_;
+    std::chrono::steady_clock::time_point start_;
+    double delay_ = 0;
+  };
+
+  // The team size now (any thread; for CPU preprocessing).
+  int size() const { return size_.load(std::memory_order_relaxed); }
+  TeamState state() const;
+
+  // True while threads of a team of `size` may not all have joined yet (then run a parallel loop
+  // of `size` items, each calling joinTeam()).
+  bool needsJoin(int size) const;
+  // The calling thread is a member of the compute team from now on (idempotent).
+  void joinTeam();
+
+ private:
+  struct Member {
+    long tid;
+    int fd;  // its /proc/self/task/<tid>/schedstat, owned
+  };
+  int decide();             // mutex_ held
+  double teamDelay();       // run-queue seconds summed over the members (mutex_ held)
+
+  const int budget_;
+  const bool adaptive_;
+  std::atomic<int> size_;
+  mutable std::mutex mutex_;
+  std::vector<Member> members_;
+  int joinedUpTo_ = 0;
+  bool primed_ = false;
+  std::chrono::steady_clock::time_point lastSample_{};
+  double lastIdle_ = 0;  // idle CPU seconds of the mask's CPUs at the last sample
+  int measuredCpus_ = 0;
+  double batchSeconds_ = 0, delaySeconds_ = 0;  // of the batches since the last sample
+  double takenCores_ = 0, idleCores_ = 0;
+  long samples_ = 0;
+  long changes_ = 0;
+};
+
+// The governor of the torch thread's team (budget and adaptivity from threadPolicy()).
+TeamGovernor& teamGovernor();
+
+// Idle CPU seconds (idle + iowait) summed over the CPUs of this process's affinity mask, from
+// /proc/stat; false when it cannot be read. *cpus: how many CPUs.
+bool readIdleCpuSeconds(double* idle, int* cpus);
+
+}  // namespace edge
