@@ -68,6 +68,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
   }
   const keys = [...((v['api-key'] as string[] | undefined) ?? []), ...(process.env.EDGE_CLASSIFY_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean)];
+  if (keys.some((k) => k.trim() === '')) {
+    fail(`serve: --api-key is empty: give the key itself (an unset variable in --api-key "$KEY" gives an empty one)`);
+    return EXIT.usage;
+  }
   if (!LOOPBACK.has(host) && keys.length === 0 && !v['allow-unauthenticated']) {
     fail(`serve: refusing to listen on ${host} without API keys: give --api-key (or EDGE_CLASSIFY_API_KEYS), or --allow-unauthenticated`);
     return EXIT.usage;

@@ -195,6 +195,7 @@ export class Model {
         metadata,
         metadataSource: found.source,
         numClasses: probe.cols,
+        threads: nativeModel.device === 'cpu' ? (threads > 0 ? { count: threads, from: 'threads option' } : { count: 'team', from: 'process' }) : undefined,
       };
       return new Model(nativeModel, info, pixelLimit, decode !== 'cpu' && nativeModel.gpuDecode, batching!.maxBatchSize);
     } catch (error) {

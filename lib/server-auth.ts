@@ -13,6 +13,7 @@
  * - Any other request without a key gets 403 at once.
  */
 import type { FastifyRequest } from 'fastify';
+import { InvalidOptionError } from './errors';
 
 /** The most an unauthenticated request (no key in the query or a header) may send before its key is known. */
 export const PREAUTH_BODY_BYTES = 64 * 1024;
@@ -49,7 +50,11 @@ function queryOrHeaderKey(request: FastifyRequest): unknown {
 export class Auth {
   readonly #keys: ReadonlySet<string>;
 
+  /** Throws InvalidOptionError for an empty or blank key (an unset `$KEY` in a unit file would otherwise open the server). */
   constructor(keys: readonly string[]) {
+    for (const key of keys) {
+      if (typeof key !== 'string' || key.trim() === '') throw new InvalidOptionError('an API key must not be empty or blank (is the variable that should hold it unset?)');
+    }
     this.#keys = new Set(keys);
   }
 

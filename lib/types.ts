@@ -279,6 +279,11 @@ export interface ModelInfo {
   metadataSource: MetadataSource;
   /** Number of model outputs (= classes). */
   numClasses: number;
+  /**
+   * CPU models: the compute threads of this model's batches — its `threads` option, or `'team'`: the process's
+   * compute team, whose size follows the free cores (`buildInfo().threads`). Undefined on a GPU.
+   */
+  threads?: { count: number; from: 'threads option' } | { count: 'team'; from: 'process' };
 }
 
 /** The preprocessed input of a batch, exactly as the model receives it. */

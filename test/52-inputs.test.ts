@@ -41,6 +41,25 @@ describe('image inputs', () => {
     expect(((await model.classify({ path: file })) as SingleLabelResult).top).toBe(expected.top);
   });
 
+  it('refuses SVG and other formats outside the list by their first bytes, before sharp renders anything', async () => {
+    // a small SVG that asks the renderer for a large, slow blur (sharp would render it)
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="6000" height="6000"><filter id="b"><feGaussianBlur stdDeviation="500"/></filter><rect width="6000" height="6000" filter="url(#b)"/></svg>');
+    for (const bytes of [svg, Buffer.concat([Buffer.from('<?xml version="1.0"?>\n'), svg])]) {
+      const error = await model.classify(bytes).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DecodeError);
+      expect((error as Error).message).toMatch(/not a supported image: expected JPEG, PNG, WebP, GIF, TIFF, AVIF \(SVG is not accepted/);
+    }
+    const pdf = await model.classify(Buffer.from('%PDF-1.4\n%...')).catch((e: unknown) => e);
+    expect((pdf as Error).message).toMatch(/not a supported image: expected JPEG, PNG/);
+    // and the accepted formats still decode, each by its own signature
+    const sharp = (await import('sharp')).default;
+    const png = readFileSync(sample);
+    for (const format of ['jpeg', 'webp', 'gif', 'tiff', 'avif'] as const) {
+      const encoded = await sharp(png).toFormat(format).toBuffer();
+      expect(((await model.classify(encoded)) as SingleLabelResult).top, format).toBe(expected.top);
+    }
+  });
+
   it('explains a bare string that is neither, and refuses bad explicit inputs with typed errors', async () => {
     await expect(model.classify('/no/such/image.png')).rejects.toThrow(/neither an existing file path nor valid base64.*\{ path \} or \{ base64 \}/);
     await expect(model.classify({ path: '/no/such/image.png' })).rejects.toThrow(InvalidOptionError);

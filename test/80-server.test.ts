@@ -212,6 +212,13 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     expect(res.status).toBe(400);
   });
 
+  it('an SVG gets 400 at once, never rendered', async () => {
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="6000" height="6000"><filter id="b"><feGaussianBlur stdDeviation="500"/></filter><rect width="6000" height="6000" filter="url(#b)"/></svg>');
+    const res = await fetch(`${server.url}/infer/classification`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_id: 'digits/1', api_key: KEY, image: { type: 'base64', value: svg.toString('base64') } }) });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toMatch(/SVG is not accepted/);
+  });
+
   it('POST /infer/classification takes one image or a list, and confidence', async () => {
     const one = await axios.post(`${server.url}/infer/classification`, { model_id: 'digits/1', api_key: KEY, image: { type: 'base64', value: sevenBase64 } });
     sameResult(one.data);
@@ -263,6 +270,18 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     const r = spawnSync(process.execPath, [bin, 'serve', '-H', '0.0.0.0', '-p', '0'], { encoding: 'utf8', env: { ...process.env, EDGE_CLASSIFY_API_KEYS: '' } });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without API keys/);
+  });
+
+  it('refuses an empty API key (an unset variable) on any address, and createServer refuses one too', () => {
+    for (const host of ['0.0.0.0', '127.0.0.1']) {
+      const r = spawnSync(process.execPath, [bin, 'serve', '-H', host, '-p', '0', '--api-key', ''], { encoding: 'utf8', env: { ...process.env, EDGE_CLASSIFY_API_KEYS: '' } });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--api-key is empty/);
+    }
+    const server = path.join(root, 'dist', 'lib', 'server.js');
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(server)}).createServer({ models: {}, apiKeys: [' '] })`], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/InvalidOptionError: an API key must not be empty/);
   });
 
   it('SIGTERM lets requests in flight finish, then exits 0', async () => {

@@ -33,8 +33,9 @@ namespace edge {
 
 // The team size after a sample. `taken`: cores other work took from the team while it ran
 // (negative: unknown); `idle`: cores that stayed idle over the interval (negative: unknown).
-// Shrinks when the team was more than half a core short; grows when at least 0.7 of a core per
-// added thread stayed idle (hysteresis, so that sampling noise does not flip it); 1..`budget`.
+// Shrinks by one thread per core taken from 0.15 of a core on (0.15..1.15 → one less); grows when
+// at least 0.7 of a core per added thread stayed idle (hysteresis: a shrunk team on busy cores
+// finds no idle time, so it does not flip back); 1..`budget`.
 int nextTeamSize(int current, int budget, double taken, double idle);
 
 struct TeamState {

@@ -343,18 +343,20 @@ void parallelForThrows() {
 }
 
 
-// The team's size rule: shrink when more than half a core short, grow when 0.7 of a core per thread stayed idle.
+// The team's size rule: one thread less per core taken from 0.15 of a core on; one more per 0.7 of a core idle.
 void teamSizeRule() {
   CHECK(nextTeamSize(2, 2, 0.0, 0.0) == 2);
-  CHECK(nextTeamSize(2, 2, 0.4, 0.0) == 2);    // 0.4 short: keep
-  CHECK(nextTeamSize(2, 2, 0.6, 0.0) == 1);    // 0.6 short: shrink
+  CHECK(nextTeamSize(2, 2, 0.1, 0.0) == 2);    // a little delay: keep
+  CHECK(nextTeamSize(2, 2, 0.2, 0.0) == 1);    // 0.2 of a core taken: shrink
+  CHECK(nextTeamSize(3, 4, 1.2, 0.0) == 1);    // more than a core taken: two less
   CHECK(nextTeamSize(2, 2, 0.6, 1.5) == 1);    // shrinking wins over idle time (not measured while the team ran)
   CHECK(nextTeamSize(1, 2, 0.0, 0.6) == 1);    // too little idle: stay small
   CHECK(nextTeamSize(1, 2, 0.0, 0.75) == 2);   // grow
+  CHECK(nextTeamSize(1, 4, 0.0, 1.8) == 3);    // 1.8 idle cores: two more
   CHECK(nextTeamSize(1, 2, -1, 0.75) == 2);    // nothing measured while batches ran: idle time still grows it
   CHECK(nextTeamSize(2, 2, 5.0, 0.0) == 1);    // never below one
   CHECK(nextTeamSize(8, 8, 0.0, 15.0) == 8);   // never above the budget
-  CHECK(nextTeamSize(16, 16, 1.0, 0.0) == 15); // a neighbour on one of 16 cores costs one thread
+  CHECK(nextTeamSize(16, 16, 0.94, 0.0) == 15); // a neighbour on one of 16 cores costs one thread
   CHECK(nextTeamSize(4, 4, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()) == 4);
 }
 
