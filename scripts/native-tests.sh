@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The scheduler's C++ test (native/test/scheduler_test.cc: real Scheduler, Executor and Classifier
-# over a fake backend; no Node, no libtorch), built and run three ways:
+# over a fake backend; no Node, no libtorch; and the CPU team's governor), built and run three ways:
 #   plain, ThreadSanitizer, AddressSanitizer + UndefinedBehaviorSanitizer.
 # Usage: scripts/native-tests.sh [plain|tsan|asan ...]   (default: all three). CI runs all three.
 set -euo pipefail

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "thread_policy.h"
 
@@ -117,9 +118,18 @@ bool countersReadable() {
 TeamGovernor::TeamGovernor(int budget, bool adaptive)
     : budget_(std::max(1, budget)), adaptive_(adaptive && budget > 1 && countersReadable()), size_(std::max(1, budget)) {}
 
-TeamGovernor::~TeamGovernor() {
+TeamGovernor::Fd& TeamGovernor::Fd::operator=(Fd&& other) noexcept {
+  if (this != &other) {
+    Fd gone(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+TeamGovernor::Fd::~Fd() {
 #ifdef __linux__
-  for (const Member& m : members_) close(m.fd);
+  if (fd_ >= 0) close(fd_);
 #endif
 }
 
@@ -175,9 +185,8 @@ double TeamGovernor::teamDelay() {
   double total = 0;
 #ifdef __linux__
   for (auto it = members_.begin(); it != members_.end();) {
-    const double delay = readDelay(it->fd);
+    const double delay = readDelay(it->schedstat.get());
     if (delay < 0) {  // the thread ended
-      close(it->fd);
       it = members_.erase(it);
       continue;
     }
@@ -214,8 +223,8 @@ void TeamGovernor::joinTeam() {
   joinedUpTo_ = std::max(joinedUpTo_, size_.load(std::memory_order_relaxed));
   for (const Member& m : members_)
     if (m.tid == tid) return;
-  const int fd = openSchedstat(tid);
-  if (fd >= 0) members_.push_back(Member{tid, fd});
+  Fd schedstat(openSchedstat(tid));
+  if (schedstat.get() >= 0) members_.push_back(Member{tid, std::move(schedstat)});
 #endif
 }
 

@@ -55,7 +55,6 @@ class TeamGovernor {
 
   // budget: the policy's thread count; adaptive: whether the count may follow free cores.
   TeamGovernor(int budget, bool adaptive);
-  ~TeamGovernor();
   TeamGovernor(const TeamGovernor&) = delete;
   TeamGovernor& operator=(const TeamGovernor&) = delete;
 
@@ -87,9 +86,23 @@ class TeamGovernor {
   void joinTeam();
 
  private:
+  // An open file descriptor, closed with its owner.
+  class Fd {
+   public:
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+    Fd& operator=(Fd&& other) noexcept;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd();
+    int get() const { return fd_; }
+
+   private:
+    int fd_;
+  };
   struct Member {
     long tid;
-    int fd;  // its /proc/self/task/<tid>/schedstat, owned
+    Fd schedstat;  // its /proc/self/task/<tid>/schedstat
   };
   int decide();             // mutex_ held
   double teamDelay();       // run-queue seconds summed over the members (mutex_ held)

@@ -1,5 +1,7 @@
 // The scheduler without Node or libtorch: a fake backend behind the real
-// Scheduler, Executor and Classifier, driven from many threads. Built and run
+// Scheduler, Executor and Classifier, driven from many threads; and the CPU
+// team's governor (its size rule, and its measurement from the kernel's
+// counters with busy threads inside and outside the team). Built and run
 // plainly, under ThreadSanitizer and under AddressSanitizer+UBSan by
 // scripts/native-tests.sh (CI runs all three). Exits non-zero on the first
 // failed check.
