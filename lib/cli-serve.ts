@@ -1,4 +1,5 @@
 /** edge-classify serve: the HTTP server (lib/server.ts) with its models, keys and limits. */
+import { DEFAULT_MAX_REQUEST_PIXELS, DEFAULT_MAX_SIDE } from './server-limits';
 import { EXIT, fail, parse } from './cli';
 import type { Clip } from './clip';
 import { defaultModelPath, loadClip, loadModel } from './index';
@@ -22,6 +23,8 @@ Options:
       --max-body-mb <n>      largest request body (default 20)
       --max-pixels <n>       largest decoded image, width x height (default 40000000: a small
                              compressed image can decode to gigabytes)
+      --max-side <n>         longest side of an image, from its header before decoding (default 16384)
+      --max-request-pixels <n>  decoded pixels of all images of one request together (default 100000000)
       --timeout-ms <n>       time allowed per image, queue included (default 30000)
   -d, --device <device>      auto | cpu | cuda | cuda:N (default auto)
       --clip <dir>           a CLIP package (scripts/models/export_clip.py) for POST /clip/compare
@@ -44,6 +47,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'allow-url-host': { type: 'string', multiple: true },
     'max-body-mb': { type: 'string' },
     'max-pixels': { type: 'string' },
+    'max-side': { type: 'string' },
+    'max-request-pixels': { type: 'string' },
     'timeout-ms': { type: 'string' },
     device: { type: 'string', short: 'd' },
     clip: { type: 'string' },
@@ -61,7 +66,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const maxBodyMb = v['max-body-mb'] === undefined ? 20 : Number(v['max-body-mb']);
   const timeoutMs = v['timeout-ms'] === undefined ? 30_000 : Number(v['timeout-ms']);
   const maxPixels = v['max-pixels'] === undefined ? 40_000_000 : Number(v['max-pixels']);
-  for (const [name, value, ok] of [['--port', port, Number.isInteger(port) && port >= 0 && port < 65536], ['--max-body-mb', maxBodyMb, maxBodyMb > 0], ['--timeout-ms', timeoutMs, timeoutMs > 0], ['--max-pixels', maxPixels, Number.isInteger(maxPixels) && maxPixels > 0]] as const) {
+  const maxSide = v['max-side'] === undefined ? DEFAULT_MAX_SIDE : Number(v['max-side']);
+  const maxRequestPixels = v['max-request-pixels'] === undefined ? DEFAULT_MAX_REQUEST_PIXELS : Number(v['max-request-pixels']);
+  const positive = (n: number) => Number.isInteger(n) && n > 0;
+  for (const [name, value, ok] of [['--port', port, Number.isInteger(port) && port >= 0 && port < 65536], ['--max-body-mb', maxBodyMb, maxBodyMb > 0], ['--timeout-ms', timeoutMs, timeoutMs > 0], ['--max-pixels', maxPixels, positive(maxPixels)], ['--max-side', maxSide, positive(maxSide)], ['--max-request-pixels', maxRequestPixels, positive(maxRequestPixels)]] as const) {
     if (!ok) {
       fail(`serve: ${name} is invalid: '${String(value)}'`);
       return EXIT.usage;
@@ -107,7 +115,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     // the first requests should not pay for lazy initialisation, autotuning or graph capture
     await Promise.all(Object.values(models).map((m) => m.warmup().catch(() => undefined)));
   }
-  const app = createServer({ models, clip, apiKeys: keys, allowUrlHosts: v['allow-url-host'] as string[] | undefined, maxBodyBytes: Math.round(maxBodyMb * 2 ** 20), requestTimeoutMs: timeoutMs });
+  const app = createServer({ models, clip, apiKeys: keys, allowUrlHosts: v['allow-url-host'] as string[] | undefined, maxBodyBytes: Math.round(maxBodyMb * 2 ** 20), requestTimeoutMs: timeoutMs, maxImageSide: maxSide, maxRequestPixels });
   let address: string;
   try {
     address = await app.listen({ host, port });

@@ -23,6 +23,7 @@ import {
 } from './errors';
 import { Metrics } from './metrics';
 import { Auth, AuthError } from './server-auth';
+import { BudgetError, checkImageBudget, DEFAULT_MAX_REQUEST_PIXELS, DEFAULT_MAX_SIDE } from './server-limits';
 import type { Clip } from './clip';
 import type { Model } from './model';
 import type { ClassificationResult } from './types';
@@ -44,6 +45,10 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Most images in one /infer/classification request. Default 64. */
   maxImagesPerRequest?: number;
+  /** Longest side of an image, read from its header before decoding. Default 16384. */
+  maxImageSide?: number;
+  /** Decoded pixels of all images of one request together, read from their headers before decoding. Default 100,000,000. */
+  maxRequestPixels?: number;
   /** A CLIP package for POST /clip/compare (the route answers 404 without one). */
   clip?: Clip;
 }
@@ -148,7 +153,7 @@ function readJsonBody(request: FastifyRequest, payload: NodeJS.ReadableStream, l
 
 /** HTTP status of a library error. */
 function statusOf(error: unknown): number {
-  if (error instanceof HttpError || error instanceof AuthError) return error.statusCode;
+  if (error instanceof HttpError || error instanceof AuthError || error instanceof BudgetError) return error.statusCode;
   if (error instanceof DecodeError || error instanceof InvalidImageError || error instanceof InvalidOptionError) return 400;
   if (error instanceof QueueFullError || error instanceof DisposedError || error instanceof OutOfMemoryError) return 503;
   if (error instanceof TimeoutError) return 504;
@@ -164,6 +169,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const urlTimeoutMs = options.urlTimeoutMs ?? 5000;
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const maxImages = options.maxImagesPerRequest ?? 64;
+  const maxSide = options.maxImageSide ?? DEFAULT_MAX_SIDE;
+  const maxRequestPixels = options.maxRequestPixels ?? DEFAULT_MAX_REQUEST_PIXELS;
+  const withinBudget = (images: Buffer[], names: string[]) => checkImageBudget(images, names, maxSide, maxRequestPixels);
   const metrics = new Metrics(options.models);
   const app = Fastify({ bodyLimit: maxBody, requestTimeout: timeoutMs + 5000, return503OnClosing: true, logger: false });
 
@@ -286,6 +294,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
         throw new HttpError(400, `${what}.type must be 'base64' or 'url'`);
       }),
     );
+    await withinBudget(bytes, bytes.map((_, i) => (many ? `image[${i}]` : 'image')));
     const results = await Promise.all(bytes.map((b) => classify(model, b, confidence)));
     return many ? results : results[0];
   });
@@ -300,6 +309,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     if (typeof value !== 'string') throw new HttpError(400, 'subject.value must be a string');
     const image = type === 'base64' ? decodeBase64Image(value, 'subject.value') : type === 'url' ? await fetchImage(value) : undefined;
     if (!image) throw new HttpError(400, "subject.type must be 'base64' or 'url'");
+    await withinBudget([image], ['subject']);
     const prompts = typeof body.prompt === 'string' ? [body.prompt] : body.prompt;
     return options.clip.classify(image, prompts as string[], { timeoutMs }); // the same time limit as every route
   });
@@ -314,6 +324,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     if (body.trim() !== '') image = decodeBase64Image(body, 'the request body');
     else if (typeof query.image === 'string') image = await fetchImage(query.image);
     else throw new HttpError(400, 'send the image as a base64 body, or as ?image=<url>');
+    await withinBudget([image], ['the image']);
     reply.send(await classify(model, image, confidence));
   });
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import axios from 'axios';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,6 +211,49 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
   it('a base64 body that names a local file is never read as a path', async () => {
     const res = await fetch(`${server.url}/digits/1?api_key=${KEY}`, { method: 'POST', body: 'L2V0Yy9wYXNzd2Q=' }); // "/etc/passwd"
     expect(res.status).toBe(400);
+  });
+
+  it('budgets decoded images per request from their headers: a 40,000,000x1 PNG, and too many pixels in one list', async () => {
+    // a PNG by hand (sharp will not write one this wide): zero pixels, 116 KB, 40,000,000 x 1
+    const chunk = (type: string, data: Buffer) => {
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(data.length);
+      const body = Buffer.concat([Buffer.from(type), data]);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(zlib.crc32(body));
+      return Buffer.concat([length, body, crc]);
+    };
+    const png = (width: number, height: number, colour: 0 | 2) => {
+      const header = Buffer.alloc(13);
+      header.writeUInt32BE(width, 0);
+      header.writeUInt32BE(height, 4);
+      header[8] = 8;
+      header[9] = colour;
+      const rows = Buffer.alloc((1 + width * (colour === 2 ? 3 : 1)) * height);
+      return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(rows, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
+    };
+    const s = await serve(['-k', KEY, '-m', `digits/1=${digitsModel}`]); // the defaults: --max-pixels 40000000, --max-side 16384
+    const peak = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.child.pid}/status`, 'utf8'))![1]) / 1024;
+    try {
+      const post = (list: Buffer[]) => fetch(`${s.url}/infer/classification`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: KEY, model_id: 'digits/1', image: list.map((b) => ({ type: 'base64', value: b.toString('base64') })) }) });
+      const before = peak();
+      const wide = png(40_000_000, 1, 2);
+      const res = await post([wide, wide, wide, wide]);
+      expect(res.status).toBe(400);
+      expect((await res.json()).message).toMatch(/image\[0\] is 40000000x1: images with a side over 16384 pixels are refused \(server option --max-side\)/);
+      // three 6000 x 6000 images: each under --max-pixels, together over the request's 100,000,000
+      const square = png(6000, 6000, 0);
+      const many = await post([square, square, square]);
+      expect(many.status).toBe(400);
+      expect((await many.json()).message).toMatch(/decode to 108000000 pixels together, over the budget of 100000000 \(server option --max-request-pixels\)/);
+      // refused from the headers: the server's peak memory stays far below one decoded wide PNG (+1.17 GB measured)
+      expect(peak() - before).toBeLessThan(150);
+      const ok = await post([square, square]);
+      expect(ok.status).toBe(200);
+    } finally {
+      s.child.kill('SIGTERM');
+      await exited(s.child);
+    }
   });
 
   it('an SVG gets 400 at once, never rendered', async () => {
