@@ -28,6 +28,7 @@ Options:
       --timeout-ms <n>       time allowed per image, queue included (default 30000)
   -d, --device <device>      auto | cpu | cuda | cuda:N (default auto)
       --clip <dir>           a CLIP package (scripts/models/export_clip.py) for POST /clip/compare
+      --max-prompts <n>      most prompts in one /clip/compare request (default 100; each at most 1000 characters)
       --skip-warmup          do not run blank batches through each model before listening
   -h, --help                 show this help
 
@@ -48,6 +49,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'max-body-mb': { type: 'string' },
     'max-pixels': { type: 'string' },
     'max-side': { type: 'string' },
+    'max-prompts': { type: 'string' },
     'max-request-pixels': { type: 'string' },
     'timeout-ms': { type: 'string' },
     device: { type: 'string', short: 'd' },
@@ -68,8 +70,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const maxPixels = v['max-pixels'] === undefined ? 40_000_000 : Number(v['max-pixels']);
   const maxSide = v['max-side'] === undefined ? DEFAULT_MAX_SIDE : Number(v['max-side']);
   const maxRequestPixels = v['max-request-pixels'] === undefined ? DEFAULT_MAX_REQUEST_PIXELS : Number(v['max-request-pixels']);
+  const maxPrompts = v['max-prompts'] === undefined ? 100 : Number(v['max-prompts']);
   const positive = (n: number) => Number.isInteger(n) && n > 0;
-  for (const [name, value, ok] of [['--port', port, Number.isInteger(port) && port >= 0 && port < 65536], ['--max-body-mb', maxBodyMb, maxBodyMb > 0], ['--timeout-ms', timeoutMs, timeoutMs > 0], ['--max-pixels', maxPixels, positive(maxPixels)], ['--max-side', maxSide, positive(maxSide)], ['--max-request-pixels', maxRequestPixels, positive(maxRequestPixels)]] as const) {
+  for (const [name, value, ok] of [['--port', port, Number.isInteger(port) && port >= 0 && port < 65536], ['--max-body-mb', maxBodyMb, maxBodyMb > 0], ['--timeout-ms', timeoutMs, timeoutMs > 0], ['--max-pixels', maxPixels, positive(maxPixels)], ['--max-side', maxSide, positive(maxSide)], ['--max-request-pixels', maxRequestPixels, positive(maxRequestPixels)], ['--max-prompts', maxPrompts, positive(maxPrompts)]] as const) {
     if (!ok) {
       fail(`serve: ${name} is invalid: '${String(value)}'`);
       return EXIT.usage;
@@ -104,7 +107,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let clip: Clip | undefined;
   if (v.clip) {
     try {
-      clip = await loadClip(v.clip as string, { device: ((v.device as string | undefined) ?? 'auto') as Device, limitInputPixels: maxPixels });
+      clip = await loadClip(v.clip as string, { device: ((v.device as string | undefined) ?? 'auto') as Device, limitInputPixels: maxPixels, maxLabels: maxPrompts });
     } catch (error) {
       fail(`serve: --clip: ${(error as Error).message}`);
       await disposeAll();

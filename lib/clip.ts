@@ -38,6 +38,11 @@ export interface ClipLoadOptions {
   batching?: BatchingOptions | false;
   /** Most labels in one classify() call. Default 1000. */
   maxLabels?: number;
+  /**
+   * Longest label or text, in characters, checked before tokenizing (which runs on the calling thread). CLIP reads
+   * 77 tokens — a few hundred characters of prose —, so longer text only costs time. Default 1000.
+   */
+  maxTextChars?: number;
   /** Largest image in pixels, `false` for none; as for loadModel. */
   limitInputPixels?: number | false;
   /** Bytes of text embeddings (and their prompts) kept for reuse, least recently used dropped first. Default 16 MiB. */
@@ -71,11 +76,14 @@ function normalize(v: ArrayLike<number>): Float32Array {
   return Float32Array.from(v, (x) => x * scale);
 }
 
-function labelsOf(labels: unknown, max: number): string[] {
+function labelsOf(labels: unknown, max: number, maxChars: number): string[] {
   if (!Array.isArray(labels) || labels.length === 0) throw invalid('labels', 'a non-empty array of strings', labels);
   if (labels.length > max) throw new InvalidOptionError(`${labels.length} labels is over the limit of ${max} (maxLabels)`);
   labels.forEach((l, i) => {
-    if (typeof l !== 'string' || l.trim() === '') throw new InvalidOptionError(`labels[${i}] must be a non-empty string, got ${JSON.stringify(l)}`);
+    if (typeof l !== 'string' || l.trim() === '') throw new InvalidOptionError(`labels[${i}] must be a non-empty string, got ${JSON.stringify(l).slice(0, 80)}`);
+    if (l.length > maxChars) {
+      throw new InvalidOptionError(`labels[${i}] is ${l.length} characters, over the limit of ${maxChars} (maxTextChars): CLIP reads 77 tokens, a few hundred characters`);
+    }
   });
   return labels as string[];
 }
@@ -86,9 +94,12 @@ export class Clip {
   readonly #tokenizer: ClipTokenizer;
   readonly #cache: ByteLru<Float32Array>;
   readonly #maxLabels: number;
+  readonly #maxTextChars: number;
   readonly config: ClipConfig;
 
-  private constructor(image: Model, text: NativeModel, tokenizer: ClipTokenizer, config: ClipConfig, maxLabels: number, cacheBytes: number) {
+  private constructor(image: Model, text: NativeModel, tokenizer: ClipTokenizer, config: ClipConfig, limits: { maxLabels: number; maxTextChars: number; cacheBytes: number }) {
+    const { maxLabels, maxTextChars, cacheBytes } = limits;
+    this.#maxTextChars = maxTextChars;
     this.#cache = new ByteLru(cacheBytes);
     this.#image = image;
     this.#text = text;
@@ -100,7 +111,8 @@ export class Clip {
   /** Loads a CLIP package folder (clip.json, image.torchscript, text.torchscript, the BPE vocabulary). */
   static async load(dir: string, options?: ClipLoadOptions): Promise<Clip> {
     if (typeof dir !== 'string' || dir === '') throw invalid('dir', 'a CLIP package folder', dir);
-    const o = optionsObject('options', options, ['device', 'precision', 'batching', 'maxLabels', 'limitInputPixels', 'textCacheBytes'] as const);
+    const o = optionsObject('options', options, ['device', 'precision', 'batching', 'maxLabels', 'maxTextChars', 'limitInputPixels', 'textCacheBytes'] as const);
+    const maxTextChars = o.maxTextChars === undefined ? 1000 : integer('options.maxTextChars', o.maxTextChars, 1, Number.MAX_SAFE_INTEGER);
     const cacheBytes = o.textCacheBytes === undefined ? 16 << 20 : integer('options.textCacheBytes', o.textCacheBytes, 0, Number.MAX_SAFE_INTEGER);
     const file = path.join(dir, 'clip.json');
     if (!existsSync(file)) throw new ModelLoadError(`${dir} is not a CLIP package: no clip.json (make one with scripts/models/export_clip.py)`);
@@ -130,7 +142,7 @@ export class Clip {
       const text = await binding
         .loadModel(path.join(dir, config.text), { backend: 'torch', maxBatchSize: 64, workspaceMb: 1024, device: image.info.device, threads: 0, optimize: true, precision, cudaGraphs: false, channelsLast: false })
         .catch((error: unknown) => Promise.reject(fromNative(error)));
-      return new Clip(image, text, tokenizer, config, maxLabels, cacheBytes);
+      return new Clip(image, text, tokenizer, config, { maxLabels, maxTextChars, cacheBytes });
     } catch (error) {
       await image.dispose();
       throw error;
@@ -154,7 +166,7 @@ export class Clip {
 
   /** L2-normalised text embeddings, one per text; kept in a cache bounded in bytes (textCacheBytes). */
   async embedText(texts: readonly string[], options?: ClipCallOptions): Promise<Float32Array[]> {
-    labelsOf(texts, Number.MAX_SAFE_INTEGER);
+    labelsOf(texts, Number.MAX_SAFE_INTEGER, this.#maxTextChars);
     const found = new Map<string, Float32Array>();
     for (const t of texts) {
       const hit = this.#cache.get(t);
@@ -189,7 +201,7 @@ export class Clip {
   /** Compares an image with text prompts: similarity per prompt, the best prompt, softmax probabilities. */
   async classify(image: ImageInput, labels: readonly string[], options?: ClipCallOptions): Promise<ClipResult> {
     const start = performance.now();
-    const prompts = labelsOf(labels, this.#maxLabels);
+    const prompts = labelsOf(labels, this.#maxLabels, this.#maxTextChars);
     const [[imageEmbedding], textEmbeddings] = await Promise.all([this.embedImage([image], options), this.embedText(prompts, options)]);
     const similarity = textEmbeddings.map((t) => {
       let dot = 0;

@@ -80,9 +80,15 @@ describe('CLIP zero-shot', () => {
     await expect(clip.classify(image, [])).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(clip.classify(image, ['ok', ''])).rejects.toThrow(/labels\[1\]/);
     await expect(clip.classify(image, ['ok', 3 as never])).rejects.toBeInstanceOf(InvalidOptionError);
-    const few = await loadClip(pkg, { device: 'cpu', maxLabels: 2 });
+    const few = await loadClip(pkg, { device: 'cpu', maxLabels: 2, maxTextChars: 20 });
     await expect(few.classify(image, ['a', 'b', 'c'])).rejects.toThrow(/over the limit of 2/);
+    // text length is checked before tokenizing, for classify() and embedText() alike (default 1000 characters)
+    await expect(few.classify(image, ['a', 'x'.repeat(21)])).rejects.toThrow(/labels\[1\] is 21 characters, over the limit of 20 \(maxTextChars\)/);
+    await expect(few.embedText(['x'.repeat(21)])).rejects.toBeInstanceOf(InvalidOptionError);
+    expect((await few.embedText(['x'.repeat(20)]))[0].length).toBeGreaterThan(0);
     await few.dispose();
+    await expect(clip.embedText(['x'.repeat(1001)])).rejects.toThrow(/over the limit of 1000/);
+    await expect(loadClip(pkg, { device: 'cpu', maxTextChars: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(clip.classify(Buffer.from('not an image'), ['a'])).rejects.toBeInstanceOf(DecodeError);
     await expect(loadClip(path.join(fixtures, 'models'))).rejects.toBeInstanceOf(ModelLoadError);
   });

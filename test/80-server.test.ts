@@ -354,4 +354,17 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
       expect(r.status).toBe(400);
     }
   });
+
+  it('POST /clip/compare refuses a prompt over 1000 characters and over 100 prompts, before tokenizing', async () => {
+    // before: a 300,000-letter prompt kept the event loop tokenizing for 34 s
+    const body = { subject: { type: 'base64', value: sevenBase64 }, prompt: ['a cat', 'x'.repeat(300_000)] };
+    const long = await fetch(`${server.url}/clip/compare?api_key=${KEY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(long.status).toBe(400);
+    expect((await long.json()).message).toMatch(/labels\[1\] is 300000 characters, over the limit of 1000 \(maxTextChars\)/);
+    const many = await fetch(`${server.url}/clip/compare?api_key=${KEY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, prompt: Array.from({ length: 101 }, (_, i) => `a photo of thing ${i}`) }) });
+    expect(many.status).toBe(400);
+    expect((await many.json()).message).toMatch(/101 labels is over the limit of 100/);
+    const atLimit = await fetch(`${server.url}/clip/compare?api_key=${KEY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, prompt: ['a cat', 'y'.repeat(1000)] }) });
+    expect(atLimit.status).toBe(200);
+  });
 });
