@@ -4,7 +4,7 @@ import { EXIT, fail, parse } from './cli';
 import type { Clip } from './clip';
 import { defaultModelPath, loadClip, loadModel } from './index';
 import type { Model } from './model';
-import { createServer } from './server';
+import { allowedHost, createServer } from './server';
 import type { Device } from './types';
 
 const USAGE = `Usage: edge-classify serve [options]
@@ -19,7 +19,8 @@ Options:
   -p, --port <port>          port (default 9001; 0 picks a free one)
   -k, --api-key <key>        accepted API key (repeatable; also EDGE_CLASSIFY_API_KEYS, comma-separated)
       --allow-unauthenticated  allow listening on a non-loopback address without API keys
-      --allow-url-host <host>  allow ?image=<url> / {type:"url"} from this host (repeatable; default: off)
+      --allow-url-host <host[:port]>  allow ?image=<url> / {type:"url"} from this host: 'host' on its
+                             protocol's default port only, 'host:port' on that port (repeatable; default: off)
       --max-body-mb <n>      largest request body (default 20)
       --max-pixels <n>       largest decoded image, width x height (default 40000000: a small
                              compressed image can decode to gigabytes)
@@ -86,6 +87,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (!LOOPBACK.has(host) && keys.length === 0 && !v['allow-unauthenticated']) {
     fail(`serve: refusing to listen on ${host} without API keys: give --api-key (or EDGE_CLASSIFY_API_KEYS), or --allow-unauthenticated`);
     return EXIT.usage;
+  }
+  for (const entry of (v['allow-url-host'] as string[] | undefined) ?? []) {
+    try {
+      allowedHost(entry);
+    } catch (error) {
+      fail(`serve: --allow-url-host ${(error as Error).message.replace(/^allowUrlHosts: /, '')}`);
+      return EXIT.usage;
+    }
   }
   const specs = (v.model as string[] | undefined) ?? [`digits/1=${defaultModelPath}`];
   const models: Record<string, Model> = {};

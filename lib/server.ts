@@ -64,6 +64,34 @@ class HttpError extends Error {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** A model id as Roboflow names them: "project/version". */
+const MODEL_ID = /^[^/\s]+\/[^/\s]+$/;
+
+/**
+ * An --allow-url-host entry as "host:port" (lowercase): "host" allows the protocol's default port only
+ * (80, 443), "host:port" that port only; IPv6 as "[::1]:8080".
+ */
+export function allowedHost(entry: string): string {
+  let url: URL;
+  try {
+    url = new URL(`http://${entry.trim()}`);
+  } catch {
+    throw new InvalidOptionError(`allowUrlHosts: '${entry}' is not a host or host:port`);
+  }
+  if (url.pathname !== '/' || url.search || url.username || url.hash || url.hostname === '') throw new InvalidOptionError(`allowUrlHosts: '${entry}' is not a host or host:port`);
+  return `${url.hostname}:${url.port || 'default'}`;
+}
+
+/** The allow-list key of a URL: its host and port, "default" for the protocol's own port. */
+function hostPort(url: URL): string {
+  return `${url.hostname.toLowerCase()}:${url.port || 'default'}`;
+}
+
+/** Why a fetch failed, without internal detail: the system error code when there is one. */
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === 'string' ? cause.code : 'network error';
+}
 
 /** Image bytes from a base64 body or field: data: prefix, whitespace and form-decoding tolerated. */
 export function decodeBase64Image(text: string, what: string): Buffer {
@@ -163,7 +191,7 @@ function statusOf(error: unknown): number {
 
 export function createServer(options: ServerOptions): FastifyInstance {
   const auth = new Auth(options.apiKeys ?? []);
-  const hosts = new Set((options.allowUrlHosts ?? []).map((h) => h.toLowerCase()));
+  const allowed = new Set((options.allowUrlHosts ?? []).map(allowedHost));
   const maxBody = options.maxBodyBytes ?? 20 << 20;
   const maxUrlBytes = options.maxUrlBytes ?? maxBody;
   const urlTimeoutMs = options.urlTimeoutMs ?? 5000;
@@ -205,7 +233,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     const message =
       status === 403 ? 'Forbidden'
       : code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `the request body is over the limit of ${maxBody} bytes`
-      : status >= 500 && !(error instanceof EdgeClassifyError) ? 'internal error'
+      : status >= 500 && !(error instanceof EdgeClassifyError || error instanceof HttpError) ? 'internal error'
       : (error as Error).message;
     if (error instanceof QueueFullError) reply.header('retry-after', '1');
     // refused before its body was read: close rather than read an unauthenticated body away
@@ -217,7 +245,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
   });
 
   const modelFor = (id: string): Model => {
-    const model = options.models[id];
+    if (!MODEL_ID.test(id)) throw new HttpError(400, `model_id must be "project/version", got '${id.slice(0, 100)}'`);
+    const model = Object.hasOwn(options.models, id) ? options.models[id] : undefined;
     if (!model) throw new HttpError(404, `no model '${id}' here; this server has: ${Object.keys(options.models).join(', ')}`);
     return model;
   };
@@ -228,39 +257,50 @@ export function createServer(options: ServerOptions): FastifyInstance {
     return c;
   };
 
-  /** Fetches an image from an allowed host: no redirects elsewhere, bounded in size and time. */
-  async function fetchImage(url: string): Promise<Buffer> {
-    if (hosts.size === 0) throw new HttpError(400, 'fetching images by URL is disabled on this server (start it with --allow-url-host <host>); send the image as base64');
+  /**
+   * Fetches an image from an allowed host and port (redirects checked by the same rule), bounded in time, in size and,
+   * with the other fetches of its request, by `budget` (bytes left for the request).
+   */
+  async function fetchImage(url: string, budget: { left: number }): Promise<Buffer> {
+    if (allowed.size === 0) throw new HttpError(400, 'fetching images by URL is disabled on this server (start it with --allow-url-host <host>); send the image as base64');
     let target: URL;
     try {
       target = new URL(url);
     } catch {
-      throw new HttpError(400, `image URL '${url}' is not a valid URL`);
+      throw new HttpError(400, `image URL '${url.slice(0, 200)}' is not a valid URL`);
     }
     const signal = AbortSignal.timeout(urlTimeoutMs);
     for (let hop = 0; hop < 4; hop++) {
-      if (!/^https?:$/.test(target.protocol) || !hosts.has(target.hostname.toLowerCase())) {
-        throw new HttpError(400, `image URL host '${target.hostname}' is not allowed (allowed: ${[...hosts].join(', ')})`);
+      if (!/^https?:$/.test(target.protocol) || !allowed.has(hostPort(target))) {
+        throw new HttpError(400, `image URL host '${target.host}' is not allowed (allowed: ${[...allowed].join(', ')})`);
       }
       let response: Response;
       try {
         response = await fetch(target, { redirect: 'manual', signal });
       } catch (error) {
-        throw new HttpError(502, `could not fetch the image from ${target.host}: ${(error as Error).message}`);
+        if (signal.aborted) throw new HttpError(504, `the image URL on ${target.host} did not answer within ${urlTimeoutMs} ms`);
+        throw new HttpError(502, `could not fetch the image from ${target.host} (${causeOf(error)})`);
       }
       if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
         target = new URL(response.headers.get('location')!, target);
         continue;
       }
       if (!response.ok || !response.body) throw new HttpError(502, `fetching the image from ${target.host} gave HTTP ${response.status}`);
+      const tooLarge = () =>
+        new HttpError(413, budget.left < maxUrlBytes ? `the images fetched for this request are over ${maxUrlBytes} bytes together` : `the image at the URL is over the limit of ${maxUrlBytes} bytes`);
       const declared = Number(response.headers.get('content-length') ?? 0);
-      if (declared > maxUrlBytes) throw new HttpError(413, `the image at the URL is over the limit of ${maxUrlBytes} bytes`);
+      if (declared > budget.left) throw tooLarge();
       const chunks: Uint8Array[] = [];
-      let size = 0;
-      for await (const chunk of response.body) {
-        size += chunk.byteLength;
-        if (size > maxUrlBytes) throw new HttpError(413, `the image at the URL is over the limit of ${maxUrlBytes} bytes`);
-        chunks.push(chunk);
+      try {
+        for await (const chunk of response.body) {
+          budget.left -= chunk.byteLength;
+          if (budget.left < 0) throw tooLarge();
+          chunks.push(chunk);
+        }
+      } catch (error) {
+        if (error instanceof HttpError) throw error;
+        if (signal.aborted) throw new HttpError(504, `the image URL on ${target.host} did not answer within ${urlTimeoutMs} ms`);
+        throw new HttpError(502, `reading the image from ${target.host} failed (${causeOf(error)})`);
       }
       return Buffer.concat(chunks);
     }
@@ -284,13 +324,14 @@ export function createServer(options: ServerOptions): FastifyInstance {
     const many = Array.isArray(body.image);
     const images = (many ? body.image : [body.image]) as unknown[];
     if (images.length === 0 || images.length > maxImages) throw new HttpError(400, `image must be one image or a list of 1 to ${maxImages}`);
+    const budget = { left: maxUrlBytes };
     const bytes = await Promise.all(
       images.map(async (img, i) => {
         const what = many ? `image[${i}]` : 'image';
         const { type, value } = (img ?? {}) as { type?: unknown; value?: unknown };
         if (typeof value !== 'string') throw new HttpError(400, `${what}.value must be a string`);
         if (type === 'base64') return decodeBase64Image(value, `${what}.value`);
-        if (type === 'url') return fetchImage(value);
+        if (type === 'url') return fetchImage(value, budget);
         throw new HttpError(400, `${what}.type must be 'base64' or 'url'`);
       }),
     );
@@ -307,7 +348,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     if (body.prompt_type !== undefined && body.prompt_type !== 'text') throw new HttpError(400, "prompt_type must be 'text'");
     const { type, value } = (body.subject ?? {}) as { type?: unknown; value?: unknown };
     if (typeof value !== 'string') throw new HttpError(400, 'subject.value must be a string');
-    const image = type === 'base64' ? decodeBase64Image(value, 'subject.value') : type === 'url' ? await fetchImage(value) : undefined;
+    const image = type === 'base64' ? decodeBase64Image(value, 'subject.value') : type === 'url' ? await fetchImage(value, { left: maxUrlBytes }) : undefined;
     if (!image) throw new HttpError(400, "subject.type must be 'base64' or 'url'");
     await withinBudget([image], ['subject']);
     const prompts = typeof body.prompt === 'string' ? [body.prompt] : body.prompt;
@@ -322,7 +363,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     const body = typeof request.body === 'string' ? request.body : '';
     let image: Buffer;
     if (body.trim() !== '') image = decodeBase64Image(body, 'the request body');
-    else if (typeof query.image === 'string') image = await fetchImage(query.image);
+    else if (typeof query.image === 'string') image = await fetchImage(query.image, { left: maxUrlBytes });
     else throw new HttpError(400, 'send the image as a base64 body, or as ?image=<url>');
     await withinBudget([image], ['the image']);
     reply.send(await classify(model, image, confidence));

@@ -49,11 +49,12 @@ beforeAll(async () => {
     else if (req.url === '/elsewhere') res.writeHead(302, { location: `http://localhost:${(images.address() as AddressInfo).port}/seven.png` }).end();
     else if (req.url === '/same-host-redirect') res.writeHead(302, { location: '/seven.png' }).end();
     else if (req.url === '/big') res.writeHead(200).end(Buffer.alloc(3 << 20, 1));
+    else if (req.url === '/part') res.writeHead(200).end(Buffer.alloc(400 << 10, 1)); // under the 1 MiB per image, 3 of them over it together
     else res.writeHead(404).end();
   });
   await new Promise<void>((r) => images.listen(0, '127.0.0.1', r));
   imagesUrl = `http://127.0.0.1:${(images.address() as AddressInfo).port}`;
-  server = await serve(['-k', KEY, '-m', `digits/1=${digitsModel}`, '-m', `multi/2=${fixtureModel('multilabel.torchscript')}`, '--max-body-mb', '1', '--allow-url-host', '127.0.0.1', '--max-pixels', '1000000', '--clip', path.join(root, 'test', '.fixtures', 'clip', 'tiny')]);
+  server = await serve(['-k', KEY, '-m', `digits/1=${digitsModel}`, '-m', `multi/2=${fixtureModel('multilabel.torchscript')}`, '--max-body-mb', '1', '--allow-url-host', `127.0.0.1:${(images.address() as AddressInfo).port}`, '--allow-url-host', '127.0.0.1', '--max-pixels', '1000000', '--clip', path.join(root, 'test', '.fixtures', 'clip', 'tiny')]);
   bigPng = (await sharp({ create: { width: 2000, height: 1000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png().toBuffer()).toString('base64');
   const model = await loadModel(digitsModel);
   expected = (await model.classify(seven)) as SingleLabelResult;
@@ -286,6 +287,29 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     expect((await elsewhere.json()).message).toMatch(/not allowed/);
     expect((await get('http://example.invalid/x.png')).status).toBe(400);
     expect((await get(`${imagesUrl}/big`)).status).toBe(413);
+  });
+
+  it('an allow-list entry without a port allows the default port only; fetches of one request share one byte budget; errors by cause', async () => {
+    const get = (url: string) => fetch(`${server.url}/digits/1?api_key=${KEY}&image=${encodeURIComponent(url)}`, { method: 'POST' });
+    // "127.0.0.1" is listed too, but it means port 80: another port of the same host is not allowed by it
+    const port = (images.address() as AddressInfo).port;
+    const otherPort = await get(`http://127.0.0.1:${port + 1 === 65536 ? 1 : port + 1}/seven.png`);
+    expect(otherPort.status).toBe(400);
+    expect((await otherPort.json()).message).toMatch(/host '127\.0\.0\.1:\d+' is not allowed \(allowed: 127\.0\.0\.1:\d+, 127\.0\.0\.1:default\)/);
+    // port 80 on loopback: allowed, nothing listens there: 502 with the cause's code, no library detail
+    const refused = await get('http://127.0.0.1/seven.png');
+    expect(refused.status).toBe(502);
+    expect((await refused.json()).message).toMatch(/^could not fetch the image from 127\.0\.0\.1 \((ECONNREFUSED|EACCES|network error)\)$/);
+    // 3 x 400 KiB in one request: each under the 1 MiB limit, together over it
+    const list = (n: number) => fetch(`${server.url}/infer/classification?api_key=${KEY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_id: 'digits/1', image: Array.from({ length: n }, () => ({ type: 'url', value: `${imagesUrl}/part` })) }) });
+    const three = await list(3);
+    expect(three.status).toBe(413);
+    expect((await three.json()).message).toMatch(/the images fetched for this request are over 1048576 bytes together/);
+    expect((await list(2)).status).toBe(400); // within the budget; then not an image
+    // a model id that is not project/version
+    const bad = await fetch(`${server.url}/infer/classification?api_key=${KEY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_id: '../../etc/passwd', image: { type: 'base64', value: sevenBase64 } }) });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).message).toMatch(/model_id must be "project\/version"/);
   });
 
   it('concurrent requests become batches (/metrics shows them) and all succeed', async () => {
