@@ -140,11 +140,11 @@ const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n
  * A Markdown table, one row per measurement. For a peer's row, the last column is how many times
  * faster edge-classify's matching row (`peerOf(row)`) was: peer median / edge-classify median.
  */
-export function table(rows: Row[], peerOf: (row: Row) => Row | undefined): string {
+export function table(rows: Row[], peerOf: (row: Row) => Row | undefined, ratioLabel = 'edge-classify speed-up'): string {
   const withStages = rows.some((r) => r.stages);
   const withLoad = rows.some((r) => r.eventLoopP99Ms !== undefined);
   const lines = [
-    `| case | model | batch | impl | median ms | p99 ms | img/s | edge-classify speed-up |${withStages ? ' stages ms: decode / prepare / compute / hand-off / results |' : ''}${withLoad ? ' event loop p99 ms | mean batch |' : ''}`,
+    `| case | model | batch | impl | median ms | p99 ms | img/s | ${ratioLabel} |${withStages ? ' stages ms: decode / prepare / compute / hand-off / results |' : ''}${withLoad ? ' event loop p99 ms | mean batch |' : ''}`,
     `|---|---|---|---|---|---|---|---|${withStages ? '---|' : ''}${withLoad ? '---|---|' : ''}`,
   ];
   const loadCells = (r: Row) => ` ${r.eventLoopP99Ms === undefined ? '' : fmt(r.eventLoopP99Ms)} | ${r.meanBatch === undefined ? '' : fmt(r.meanBatch)} |`;
@@ -192,9 +192,10 @@ export function writeResults(
   extra: Record<string, unknown>,
   peerOf: (row: Row) => Row | undefined,
   dir = path.join(packageRoot, 'benchmarks', 'results'),
+  ratioLabel?: string,
 ): void {
   mkdirSync(dir, { recursive: true });
-  const md = table(rows, peerOf);
+  const md = table(rows, peerOf, ratioLabel);
   writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify({ title, machine: machine(), ...extra, rows }, null, 2)}\n`);
   writeFileSync(path.join(dir, `${name}.svg`), svgChart(title, rows));
   writeFileSync(path.join(dir, `${name}.md`), `# ${title}\n\n${JSON.stringify(machine())}\n\n${md}\n`);
