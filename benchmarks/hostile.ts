@@ -9,11 +9,11 @@
  * clients' p50/p99 per phase, the ratio against the quiet phase of the same build, the server's peak
  * RSS. Usage: node dist/benchmarks/hostile.js [--seconds 8] [--previous <checkout of an older build>]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { closedLoop } from './lib/load';
+import { startServer, zeroPng } from './lib/processes';
 import { type Row, writeResults } from '../lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -24,29 +24,11 @@ const previous = option('previous', '');
 const KEY = 'bench-key';
 const clipPackage = path.join(root, 'test', '.fixtures', 'clip', 'tiny');
 
-/** A PNG of zeros, by hand (sharp will not write 40,000,000×1). */
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8;
-  header[9] = 2;
-  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(Buffer.alloc((1 + width * 3) * height), { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
-}
-
 /** In a child: the three attackers against `url` for `seconds`, each request bounded by a 60 s abort. */
 async function attack(url: string): Promise<void> {
   const end = Date.now() + seconds * 1000;
   const flood = Buffer.from('['.repeat(20 << 20));
-  const wide = png(40_000_000, 1).toString('base64');
+  const wide = zeroPng(40_000_000, 1).toString('base64');
   const bomb = JSON.stringify({ api_key: KEY, model_id: 'digits/1', image: Array.from({ length: 4 }, () => ({ type: 'base64', value: wide })) });
   const sample = readFileSync(path.join(root, 'samples', 'digit-7-6.png')).toString('base64');
   // a new 300,000-letter prompt each time (seeded), so that no cache answers it
@@ -77,18 +59,7 @@ async function attack(url: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(statuses)}\n`);
 }
 
-function serve(bin: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [bin, 'serve', '-p', '0', '-k', KEY, '-m', `digits/1=${path.join(root, 'models', 'digits.torchscript')}`, '--clip', clipPackage], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1], child });
-    });
-    child.once('exit', (code) => reject(new Error(`${bin} serve exited with ${code}`)));
-  });
-}
+const serve = (bin: string) => startServer([bin, 'serve', '-p', '0', '-k', KEY, '-m', `digits/1=${path.join(root, 'models', 'digits.torchscript')}`, '--clip', clipPackage]);
 
 const peakMiB = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 

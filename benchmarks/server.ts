@@ -6,10 +6,10 @@
  * and every failure counted (the run fails if any request fails).
  * Usage: node dist/benchmarks/server.js [--quick] [--model path]   (needs `npm --prefix benchmarks run setup`)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type Row, writeResults } from '../lib/report';
+import { startServer } from './lib/processes';
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);
@@ -27,19 +27,6 @@ interface Result {
 }
 type Autocannon = (options: Record<string, unknown>) => Promise<Result>;
 
-function start(command: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, command, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1], child });
-    });
-    child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code}`)));
-  });
-}
-
 async function main() {
   const autocannon = createRequire(path.join(root, 'benchmarks', 'package.json'))('autocannon') as Autocannon;
   const body = (await import('node:fs')).readFileSync(image).toString('base64');
@@ -51,7 +38,7 @@ async function main() {
   const rows: Row[] = [];
   let failures = 0;
   for (const [impl, command] of servers) {
-    const { url, child } = await start(command);
+    const { url, child } = await startServer(command);
     for (const connections of [1, 64]) {
       const options = { url: `${url}/m/1`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, connections };
       await autocannon({ ...options, amount: 200 }); // warm-up

@@ -6,11 +6,11 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import axios from 'axios';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, loadModel, type MultiLabelResult, type SingleLabelResult } from '../lib/index.mjs';
+import { zeroPng } from '../benchmarks/lib/processes';
 import { digitsModel, fixtureModel, python, root } from './helpers';
 
 const bin = path.join(root, 'bin', 'edge-classify.js');
@@ -215,24 +215,8 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
   });
 
   it('budgets decoded images per request from their headers: a 40,000,000x1 PNG, and too many pixels in one list', async () => {
-    // a PNG by hand (sharp will not write one this wide): zero pixels, 116 KB, 40,000,000 x 1
-    const chunk = (type: string, data: Buffer) => {
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(data.length);
-      const body = Buffer.concat([Buffer.from(type), data]);
-      const crc = Buffer.alloc(4);
-      crc.writeUInt32BE(zlib.crc32(body));
-      return Buffer.concat([length, body, crc]);
-    };
-    const png = (width: number, height: number, colour: 0 | 2) => {
-      const header = Buffer.alloc(13);
-      header.writeUInt32BE(width, 0);
-      header.writeUInt32BE(height, 4);
-      header[8] = 8;
-      header[9] = colour;
-      const rows = Buffer.alloc((1 + width * (colour === 2 ? 3 : 1)) * height);
-      return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(rows, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
-    };
+    // PNGs by hand (sharp will not write one this wide): zero pixels; 40,000,000 x 1 is 116 KB
+    const png = zeroPng;
     const s = await serve(['-k', KEY, '-m', `digits/1=${digitsModel}`]); // the defaults: --max-pixels 40000000, --max-side 16384
     const peak = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.child.pid}/status`, 'utf8'))![1]) / 1024;
     try {
