@@ -112,7 +112,14 @@ function fromBase64(text: string, name: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-/** Base64 text with or without a `data:...;base64,` prefix. */
+/**
+ * Image bytes from base64 text (standard or URL-safe alphabet, whitespace ignored), with or without a
+ * `data:...;base64,` prefix; DecodeError otherwise. The one base64 rule of the library and the server.
+ */
+export function base64Image(text: string, name: string): Buffer {
+  return dataOrBase64(text.trim(), name);
+}
+
 function dataOrBase64(text: string, name: string): Buffer {
   if (!text.startsWith('data:')) return fromBase64(text, name);
   const comma = text.indexOf(',');

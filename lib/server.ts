@@ -21,6 +21,7 @@ import {
   QueueFullError,
   TimeoutError,
 } from './errors';
+import { base64Image } from './input';
 import { Metrics } from './metrics';
 import { Auth, AuthError } from './server-auth';
 import { BudgetError, checkImageBudget, DEFAULT_MAX_REQUEST_PIXELS, DEFAULT_MAX_SIDE } from './server-limits';
@@ -63,7 +64,6 @@ class HttpError extends Error {
   }
 }
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /** A model id as Roboflow names them: "project/version". */
 const MODEL_ID = /^[^/\s]+\/[^/\s]+$/;
 
@@ -96,7 +96,6 @@ function causeOf(error: unknown): string {
 /** Image bytes from a base64 body or field: data: prefix, whitespace and form-decoding tolerated. */
 export function decodeBase64Image(text: string, what: string): Buffer {
   let s = text.trim();
-  if (s.startsWith('data:')) s = s.slice(s.indexOf(',') + 1);
   if (s.includes('%')) {
     try {
       s = decodeURIComponent(s);
@@ -104,10 +103,9 @@ export function decodeBase64Image(text: string, what: string): Buffer {
       throw new HttpError(400, `${what} is not valid base64 image data`);
     }
   }
-  s = s.replace(/ /g, '+').replace(/\s+/g, ''); // form decoding turns '+' into ' '
-  if (s.length === 0) throw new HttpError(400, `${what} is empty: send the image as base64, or ?image=<url>`);
-  if (s.length % 4 === 1 || !BASE64.test(s)) throw new HttpError(400, `${what} is not valid base64 image data`);
-  return Buffer.from(s, 'base64');
+  s = s.replace(/ /g, '+'); // form decoding turns '+' into ' '
+  if (s.replace(/\s+/g, '').length === 0) throw new HttpError(400, `${what} is empty: send the image as base64, or ?image=<url>`);
+  return base64Image(s, what); // the library's rule (DecodeError: 400)
 }
 
 const DISCARD_LIMIT_BYTES = 256 << 20;

@@ -209,6 +209,26 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     expect(statuses).toEqual(statuses.map(() => 413));
   });
 
+  it('base64 follows the library\'s one rule: URL-safe alphabet and data: prefixes accepted, a data: URL without base64 refused', async () => {
+    const urlSafe = readFileSync(seven).toString('base64url');
+    expect(urlSafe).toMatch(/[-_]/); // the sample has the characters the two alphabets differ in
+    const local = await loadModel(digitsModel);
+    try {
+      const fromLibrary = (await local.classify({ base64: urlSafe })) as SingleLabelResult;
+      for (const body of [urlSafe, `data:image/png;base64,${sevenBase64}`]) {
+        const res = await fetch(`${server.url}/digits/1?api_key=${KEY}`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as SingleLabelResult).top).toBe(fromLibrary.top);
+      }
+      const plain = await fetch(`${server.url}/digits/1?api_key=${KEY}`, { method: 'POST', body: `data:image/png,${sevenBase64}`, headers: { 'content-type': 'text/plain' } });
+      expect(plain.status).toBe(400);
+      expect((await plain.json()).message).toMatch(/data: URL without ';base64,'/);
+      await expect(local.classify({ base64: `data:image/png,${sevenBase64}` })).rejects.toThrow(/data: URL without ';base64,'/);
+    } finally {
+      await local.dispose();
+    }
+  });
+
   it('a base64 body that names a local file is never read as a path', async () => {
     const res = await fetch(`${server.url}/digits/1?api_key=${KEY}`, { method: 'POST', body: 'L2V0Yy9wYXNzd2Q=' }); // "/etc/passwd"
     expect(res.status).toBe(400);
