@@ -100,7 +100,8 @@ async function main() {
       const attackerDone = new Promise<void>((r) => attacker.once('exit', () => r()));
       await Promise.race([attackerDone, new Promise((r) => setTimeout(r, 70_000))]);
       attacker.kill('SIGKILL');
-      attacks[impl] = JSON.parse(said.trim().split('\n').pop()!.startsWith('{') ? said.trim().split('\n').pop()! : '{}');
+      const last = said.trim().split('\n').pop() ?? '';
+      attacks[impl] = last.startsWith('{') ? JSON.parse(last) : {}; // {} when it was stopped before it reported
       failures[`${impl}, under attack`] = failed;
       peaks[impl] = peakMiB(server.child.pid!);
       rows.push({ case: 'quiet, 4 normal callers', impl, model: 'digits', batch: 1, stats: quiet.latency, imagesPerSecond: quiet.imagesPerSecond });

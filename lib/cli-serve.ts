@@ -1,10 +1,11 @@
 /** edge-classify serve: the HTTP server (lib/server.ts) with its models, keys and limits. */
-import { DEFAULT_MAX_REQUEST_PIXELS, DEFAULT_MAX_SIDE } from './server-limits';
 import { EXIT, fail, parse } from './cli';
 import type { Clip } from './clip';
 import { defaultModelPath, loadClip, loadModel } from './index';
 import type { Model } from './model';
 import { allowedHost, createServer } from './server';
+import { hasBlankKey } from './server-auth';
+import { DEFAULT_MAX_REQUEST_PIXELS, DEFAULT_MAX_SIDE } from './server-limits';
 import type { Device } from './types';
 
 const USAGE = `Usage: edge-classify serve [options]
@@ -80,7 +81,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
   }
   const keys = [...((v['api-key'] as string[] | undefined) ?? []), ...(process.env.EDGE_CLASSIFY_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean)];
-  if (keys.some((k) => k.trim() === '')) {
+  if (hasBlankKey(keys)) {
     fail(`serve: --api-key is empty: give the key itself (an unset variable in --api-key "$KEY" gives an empty one)`);
     return EXIT.usage;
   }

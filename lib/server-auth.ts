@@ -47,14 +47,17 @@ function queryOrHeaderKey(request: FastifyRequest): unknown {
   return request.headers['x-api-key'];
 }
 
+/** Whether a key is empty or blank (not a string, or only whitespace). */
+export function hasBlankKey(keys: readonly unknown[]): boolean {
+  return keys.some((key) => typeof key !== 'string' || key.trim() === '');
+}
+
 export class Auth {
   readonly #keys: ReadonlySet<string>;
 
   /** Throws InvalidOptionError for an empty or blank key (an unset `$KEY` in a unit file would otherwise open the server). */
   constructor(keys: readonly string[]) {
-    for (const key of keys) {
-      if (typeof key !== 'string' || key.trim() === '') throw new InvalidOptionError('an API key must not be empty or blank (is the variable that should hold it unset?)');
-    }
+    if (hasBlankKey(keys)) throw new InvalidOptionError('an API key must not be empty or blank (is the variable that should hold it unset?)');
     this.#keys = new Set(keys);
   }
 

@@ -21,10 +21,11 @@ import {
   QueueFullError,
   TimeoutError,
 } from './errors';
+import { HttpError } from './http-error';
 import { base64Image } from './input';
 import { Metrics } from './metrics';
 import { Auth, AuthError } from './server-auth';
-import { BudgetError, checkImageBudget, DEFAULT_MAX_REQUEST_PIXELS, DEFAULT_MAX_SIDE } from './server-limits';
+import { checkImageBudget, DEFAULT_MAX_REQUEST_PIXELS, DEFAULT_MAX_SIDE } from './server-limits';
 import type { Clip } from './clip';
 import type { Model } from './model';
 import type { ClassificationResult } from './types';
@@ -54,15 +55,6 @@ export interface ServerOptions {
   clip?: Clip;
 }
 
-/** An error with its HTTP status. */
-class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** A model id as Roboflow names them: "project/version". */
 const MODEL_ID = /^[^/\s]+\/[^/\s]+$/;
@@ -79,12 +71,12 @@ export function allowedHost(entry: string): string {
     throw new InvalidOptionError(`allowUrlHosts: '${entry}' is not a host or host:port`);
   }
   if (url.pathname !== '/' || url.search || url.username || url.hash || url.hostname === '') throw new InvalidOptionError(`allowUrlHosts: '${entry}' is not a host or host:port`);
-  return `${url.hostname}:${url.port || 'default'}`;
+  return hostPort(url);
 }
 
-/** The allow-list key of a URL: its host and port, "default" for the protocol's own port. */
+/** The allow-list key of a URL: its host (the URL parser lowercases it) and port, "default" for the protocol's own port. */
 function hostPort(url: URL): string {
-  return `${url.hostname.toLowerCase()}:${url.port || 'default'}`;
+  return `${url.hostname}:${url.port || 'default'}`;
 }
 
 /** Why a fetch failed, without internal detail: the system error code when there is one. */
@@ -179,7 +171,7 @@ function readJsonBody(request: FastifyRequest, payload: NodeJS.ReadableStream, l
 
 /** HTTP status of a library error. */
 function statusOf(error: unknown): number {
-  if (error instanceof HttpError || error instanceof AuthError || error instanceof BudgetError) return error.statusCode;
+  if (error instanceof HttpError || error instanceof AuthError) return error.statusCode;
   if (error instanceof DecodeError || error instanceof InvalidImageError || error instanceof InvalidOptionError) return 400;
   if (error instanceof QueueFullError || error instanceof DisposedError || error instanceof OutOfMemoryError) return 503;
   if (error instanceof TimeoutError) return 504;
@@ -268,6 +260,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
       throw new HttpError(400, `image URL '${url.slice(0, 200)}' is not a valid URL`);
     }
     const signal = AbortSignal.timeout(urlTimeoutMs);
+    // a failed fetch or read, by cause: the timeout, else the system's error code (no library detail)
+    const failed = (what: string, error: unknown) =>
+      signal.aborted ? new HttpError(504, `the image URL on ${target.host} did not answer within ${urlTimeoutMs} ms`) : new HttpError(502, `${what} ${target.host} (${causeOf(error)})`);
     for (let hop = 0; hop < 4; hop++) {
       if (!/^https?:$/.test(target.protocol) || !allowed.has(hostPort(target))) {
         throw new HttpError(400, `image URL host '${target.host}' is not allowed (allowed: ${[...allowed].join(', ')})`);
@@ -276,29 +271,29 @@ export function createServer(options: ServerOptions): FastifyInstance {
       try {
         response = await fetch(target, { redirect: 'manual', signal });
       } catch (error) {
-        if (signal.aborted) throw new HttpError(504, `the image URL on ${target.host} did not answer within ${urlTimeoutMs} ms`);
-        throw new HttpError(502, `could not fetch the image from ${target.host} (${causeOf(error)})`);
+        throw failed('could not fetch the image from', error);
       }
       if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
         target = new URL(response.headers.get('location')!, target);
         continue;
       }
       if (!response.ok || !response.body) throw new HttpError(502, `fetching the image from ${target.host} gave HTTP ${response.status}`);
-      const tooLarge = () =>
-        new HttpError(413, budget.left < maxUrlBytes ? `the images fetched for this request are over ${maxUrlBytes} bytes together` : `the image at the URL is over the limit of ${maxUrlBytes} bytes`);
+      // over the budget: this image alone over the per-image limit, or together with the request's other fetches
+      const tooLarge = (size: number) =>
+        new HttpError(413, size > maxUrlBytes ? `the image at the URL is over the limit of ${maxUrlBytes} bytes` : `the images fetched for this request are over ${maxUrlBytes} bytes together`);
       const declared = Number(response.headers.get('content-length') ?? 0);
-      if (declared > budget.left) throw tooLarge();
+      if (declared > budget.left) throw tooLarge(declared);
       const chunks: Uint8Array[] = [];
+      let size = 0;
       try {
         for await (const chunk of response.body) {
+          size += chunk.byteLength;
           budget.left -= chunk.byteLength;
-          if (budget.left < 0) throw tooLarge();
+          if (budget.left < 0) throw tooLarge(size);
           chunks.push(chunk);
         }
       } catch (error) {
-        if (error instanceof HttpError) throw error;
-        if (signal.aborted) throw new HttpError(504, `the image URL on ${target.host} did not answer within ${urlTimeoutMs} ms`);
-        throw new HttpError(502, `reading the image from ${target.host} failed (${causeOf(error)})`);
+        throw error instanceof HttpError ? error : failed('could not read the image from', error);
       }
       return Buffer.concat(chunks);
     }

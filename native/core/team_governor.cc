@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -171,7 +170,6 @@ int TeamGovernor::decide() {
   lastIdle_ = idle;
   lastSample_ = now;
   batchSeconds_ = delaySeconds_ = 0;
-  ++samples_;
   const int next = nextTeamSize(current, std::min(budget_, cpus), takenCores_, idleCores_);
   if (next != current) {
     size_.store(next, std::memory_order_relaxed);
@@ -204,7 +202,6 @@ TeamState TeamGovernor::state() const {
   s.size = size_.load(std::memory_order_relaxed);
   s.takenCores = std::max(0.0, takenCores_);
   s.idleCores = idleCores_;
-  s.samples = samples_;
   s.changes = changes_;
   return s;
 }

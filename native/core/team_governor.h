@@ -25,7 +25,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <mutex>
 #include <vector>
 
@@ -43,7 +42,6 @@ struct TeamState {
   int size = 1;           // the team the next batch uses
   double takenCores = 0;  // what other work took from the team while it ran, at the last sample
   double idleCores = 0;   // what stayed idle over the last sample's interval
-  long samples = 0;       // how many samples decided the size
   long changes = 0;       // how often the size changed
 };
 
@@ -119,7 +117,6 @@ class TeamGovernor {
   int measuredCpus_ = 0;
   double batchSeconds_ = 0, delaySeconds_ = 0;  // of the batches since the last sample
   double takenCores_ = 0, idleCores_ = 0;
-  long samples_ = 0;
   long changes_ = 0;
 };
 

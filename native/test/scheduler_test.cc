@@ -344,7 +344,6 @@ void parallelForThrows() {
   CHECK(ran.load() >= 1);
 }
 
-
 // The team's size rule: one thread less per core taken from 0.15 of a core on; one more per 0.7 of a core idle.
 void teamSizeRule() {
   CHECK(nextTeamSize(2, 2, 0.0, 0.0) == 2);
