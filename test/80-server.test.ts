@@ -346,6 +346,20 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     expect(r.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without API keys/);
   });
 
+  it('refuses bad limit flags and allow-list entries with a usage error naming them', () => {
+    for (const [flag, value, message] of [
+      ['--max-side', '0', /--max-side is invalid: '0'/],
+      ['--max-request-pixels', '0.5', /--max-request-pixels is invalid: '0.5'/],
+      ['--max-prompts', 'many', /--max-prompts is invalid: 'NaN'/],
+      ['--allow-url-host', 'a b/c', /--allow-url-host 'a b\/c' is not a host or host:port/],
+      ['--allow-url-host', 'host/path', /--allow-url-host 'host\/path' is not a host or host:port/],
+    ] as const) {
+      const r = spawnSync(process.execPath, [bin, 'serve', '-p', '0', flag, value], { encoding: 'utf8' });
+      expect(r.status, flag).toBe(2);
+      expect(r.stderr, flag).toMatch(message);
+    }
+  });
+
   it('refuses an empty API key (an unset variable) on any address, and createServer refuses one too', () => {
     for (const host of ['0.0.0.0', '127.0.0.1']) {
       const r = spawnSync(process.execPath, [bin, 'serve', '-H', host, '-p', '0', '--api-key', ''], { encoding: 'utf8', env: { ...process.env, EDGE_CLASSIFY_API_KEYS: '' } });
