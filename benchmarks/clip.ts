@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadClip } from '../lib/index';
-import { type Row, time, writeResults } from '../lib/report';
+import { type Row, time, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);

@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { type ImageInput, loadModel, type Model } from '../lib/index';
 import { loadOrt, sharpPipeline } from './lib/peers';
 import { closedLoop as run, type Load } from './lib/load';
-import { type Row, writeResults } from '../lib/report';
+import { type Row, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);

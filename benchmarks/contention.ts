@@ -18,7 +18,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import os from 'node:os';
 import path from 'node:path';
 import { closedLoop } from './lib/load';
-import { type Row, type stats, writeResults } from '../lib/report';
+import { type Row, type stats, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);
@@ -59,7 +59,7 @@ async function measure(kind: string, modelName: string, lib: string, threads: nu
   if (kind === 'edge') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ec = require(lib) as typeof import('../lib/index');
-    const model = await ec.loadModel(path.join(fixtures, 'models', `${modelName}.torchscript`), { device: 'cpu', ...(threads ? { threads } : {}) });
+    const model = await ec.loadModel(path.join(fixtures, 'models', `${modelName}.torchscript`), { device: 'cpu', ...(threads ? (lib === require.resolve('../lib/index') ? { torch: { threads } } : { threads }) : {}) });
     call = () => model.classify(jpeg);
     policy = (ec.buildInfo() as { threads?: unknown }).threads ?? 'previous build';
     team = () => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { loadModel, type ModelMetadata } from '../lib/index';
 import { loadOrt, sharpPipeline } from './lib/peers';
-import { type Row, stageTimer, time, writeResults } from '../lib/report';
+import { type Row, stageTimer, time, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');
@@ -49,7 +49,7 @@ async function main() {
   const pyJob: Record<string, unknown> = { models: {}, batches: BATCHES, jpeg: jpegPath, min_ms: minMs, threads, preprocess: { jpeg: bigPath } };
   for (const name of MODELS) {
     const file = path.join(fixtures, 'models', `${name}.torchscript`);
-    const model = await loadModel(file, { device: 'cpu', threads });
+    const model = await loadModel(file, { device: 'cpu', torch: { threads } });
     const m = model.info.metadata;
     (pyJob.models as Record<string, unknown>)[name] = { path: file, width: m.input.width, height: m.input.height, resize: m.resize, mean: m.mean, std: m.std };
     const session = await ort.InferenceSession.create(path.join(fixtures, 'models', `${name}.onnx`), { intraOpNumThreads: threads, interOpNumThreads: 1 });

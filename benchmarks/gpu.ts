@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { buildInfo, loadModel } from '../lib/index';
-import { type Row, stageTimer, time, timeInFlight, writeResults } from '../lib/report';
+import { type Row, stageTimer, time, timeInFlight, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');
@@ -69,7 +69,7 @@ async function main() {
     const nhwc = await loadModel(path.join(fixtures, 'models', `${name}.torchscript`), {
       device: 'cuda',
       precision: 'fp16',
-      channelsLast: true,
+      cuda: { channelsLast: true },
       metadata: { input: { width: 224, height: 224 }, resize: 'stretch' },
     });
     const { run: timed, stages } = stageTimer(nhwc);

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { closedLoop } from './lib/load';
 import { startServer, zeroPng } from './lib/processes';
-import { type Row, writeResults } from '../lib/report';
+import { type Row, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);

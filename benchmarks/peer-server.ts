@@ -6,11 +6,11 @@
  */
 import Fastify from 'fastify';
 import { loadModel } from '../lib/index';
-import { sharpTensor } from '../lib/peer-pipeline';
+import { sharpTensor } from './lib/peer-pipeline';
 import { listenUntilTerm } from './lib/peers';
 
 async function main() {
-  const model = await loadModel(process.argv[2], { device: 'cpu', batching: false });
+  const model = await loadModel(process.argv[2], { device: 'cpu', batching: { combineCalls: false } });
   const m = model.info.metadata;
   const app = Fastify({ bodyLimit: 20 << 20 });
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));

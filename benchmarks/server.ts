@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { type Row, writeResults } from '../lib/report';
+import { type Row, writeResults } from './lib/report';
 import { startServer } from './lib/processes';
 
 const root = path.resolve(__dirname, '..', '..');

@@ -16,7 +16,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { type ImageInput, loadModel, type Model } from '../lib/index';
 import { loadOrt, sharpPipeline } from './lib/peers';
-import { machine, type Row, stats, writeResults } from '../lib/report';
+import { machine, type Row, stats, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);

@@ -17,8 +17,8 @@ export class EdgeClassifyError extends Error {
 
 /** An option or argument has the wrong type or value. */
 export class InvalidOptionError extends EdgeClassifyError {
-  constructor(message: string) {
-    super('ERR_INVALID_OPTION', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_INVALID_OPTION', message, options);
   }
 }
 
@@ -73,8 +73,8 @@ export class UnsupportedError extends EdgeClassifyError {
 
 /** The model was disposed. */
 export class DisposedError extends EdgeClassifyError {
-  constructor(message = 'the model was disposed; load it again to classify') {
-    super('ERR_DISPOSED', message);
+  constructor(message = 'the model was disposed; load it again to classify', options?: { cause?: unknown }) {
+    super('ERR_DISPOSED', message, options);
   }
 }
 
@@ -94,8 +94,8 @@ export class AbortedError extends EdgeClassifyError {
 
 /** The call did not settle within its `timeoutMs`. */
 export class TimeoutError extends EdgeClassifyError {
-  constructor(message: string) {
-    super('ERR_TIMEOUT', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_TIMEOUT', message, options);
   }
 }
 
@@ -106,6 +106,17 @@ export class BindingError extends EdgeClassifyError {
   }
 }
 
+/**
+ * A failure inside edge-classify that no other class describes (a bug: please report it with the
+ * message). The native side uses it for C++ exceptions of unknown kind.
+ */
+export class InternalError extends EdgeClassifyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_INTERNAL', message, options);
+  }
+}
+
+/** Every code the native addon produces (native/addon/errors.cc), and its class. */
 const byNativeCode: Record<string, new (message: string, options?: { cause?: unknown }) => EdgeClassifyError> = {
   ERR_INVALID_ARGUMENT: InvalidOptionError,
   ERR_INVALID_IMAGE: InvalidImageError,
@@ -118,13 +129,20 @@ const byNativeCode: Record<string, new (message: string, options?: { cause?: unk
   ERR_DISPOSED: DisposedError,
   ERR_QUEUE_FULL: QueueFullError,
   ERR_ABORTED: AbortedError,
+  ERR_INTERNAL: InternalError,
 };
 
-/** Turns an error from the native addon into the matching typed error (the stack is the caller's). */
+/** The codes the native side can produce (for tests and documentation). */
+export const NATIVE_CODES: readonly string[] = Object.keys(byNativeCode);
+
+/**
+ * Turns an error from the native addon into the matching typed error, the original kept as its
+ * `cause` (the stack is the caller's). Anything without a known code becomes an InternalError.
+ */
 export function fromNative(error: unknown): EdgeClassifyError {
   if (error instanceof EdgeClassifyError) return error;
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? error.message : String(error);
   const Class = typeof code === 'string' ? byNativeCode[code] : undefined;
-  return Class ? new Class(message, { cause: error }) : new EdgeClassifyError('ERR_INTERNAL', message, { cause: error });
+  return new (Class ?? InternalError)(message, { cause: error });
 }

@@ -17,6 +17,7 @@ export const {
   ModelLoadError,
   ModelMismatchError,
   InferenceError,
+  InternalError,
   OutOfMemoryError,
   UnsupportedError,
   DisposedError,

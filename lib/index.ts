@@ -1,18 +1,18 @@
 /**
  * edge-classify: image classification on edge hardware with results in the
- * exact JSON shape of Roboflow's classification API.
+ * exact JSON shape of Roboflow's classification API. The public API, all of it:
+ * everything a user imports is exported here (lib/index.mjs re-exports it for ESM).
  *
  *   const model = await loadModel('models/digits.torchscript');
  *   const result = await model.classify(fs.readFileSync('seven.png'));
  */
 import path from 'node:path';
-import { native, packageRoot } from './binding';
+import { native, packageRoot } from './native/binding';
 import type { BuildInfo } from './types';
 
 export { loadModel, Model } from './model';
-export { Clip, loadClip, type ClipCallOptions, type ClipConfig, type ClipLoadOptions, type ClipResult } from './clip';
-export { toWorkflowBlock } from './workflow';
-export { roundConfidence } from './result';
+export { Clip, loadClip, type ClipCallOptions, type ClipConfig, type ClipLoadOptions, type ClipResult } from './clip/clip';
+export { roundConfidence, toWorkflowBlock } from './results';
 export {
   AbortedError,
   BindingError,
@@ -20,6 +20,7 @@ export {
   DisposedError,
   EdgeClassifyError,
   InferenceError,
+  InternalError,
   InvalidImageError,
   InvalidOptionError,
   ModelLoadError,

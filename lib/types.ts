@@ -2,6 +2,9 @@
  * Public types of edge-classify, written by hand. Every option documents its
  * allowed values and its default. Result shapes follow Roboflow's hosted
  * classification API field for field (see the README's "Result schema").
+ * One file over 300 lines on purpose: it is what a user reads to learn the API,
+ * so every public type is here, in the order of a call (options, inputs,
+ * results, info, timing, build).
  */
 
 /** Where inference runs. `'auto'` picks CUDA when this build and machine have a GPU, else the CPU. */
@@ -58,8 +61,11 @@ export interface ModelMetadata {
 /** Where the metadata of a loaded model came from. */
 export type MetadataSource = 'torchscript' | 'onnx' | 'sidecar' | 'roboflow' | 'options';
 
-/** Options of {@link loadModel}. */
-export interface LoadOptions {
+/**
+ * Options of {@link loadModel}. Options that mean something on every backend sit at the top; those of
+ * one backend are grouped under its name (`torch`, `cuda`, `tensorrt`) and ignored elsewhere.
+ */
+export interface LoadOptions<T extends Task = Task> {
   /**
    * `'torch'`: libtorch (TorchScript files). `'tensorrt'`: TensorRT 10 on CUDA (ONNX models, built into
    * an engine cached beside them, or serialized `.engine` / `.plan` files). `'auto'` (default): TensorRT
@@ -67,47 +73,91 @@ export interface LoadOptions {
    * UnsupportedError saying how to install it.
    */
   backend?: 'auto' | 'torch' | 'tensorrt';
-  /** TensorRT: the engine builder's workspace limit in MiB. Default 1024. */
-  workspaceMb?: number;
-  /** precision 'int8' (TensorRT): a folder of typical images to calibrate with (up to 1000 are used). */
-  calibration?: string;
   /** Default `'auto'`. */
   device?: Device;
-  /** Dynamic batching of concurrent calls, or `false` to run every call as its own batch. Default: on. */
-  batching?: BatchingOptions | false;
-  /** libtorch intra-op CPU threads (process-wide in libtorch). Default: libtorch's own (one per core). */
-  threads?: number;
-  /** Threads for preprocessing a batch. Default 0 = one per core. */
-  preprocessThreads?: number;
-  /** Freeze and fuse the TorchScript graph for inference. Default `true`. */
-  optimize?: boolean;
-  /** CUDA: 'fp32' (default) or 'fp16'; TensorRT also 'int8' (with `calibration`). */
+  /** CUDA: 'fp32' (default) or 'fp16'; TensorRT also 'int8' (with `tensorrt.calibration`). */
   precision?: 'fp32' | 'fp16' | 'int8';
-  /** CUDA only: capture CUDA graphs and replay them (libtorch: one per power-of-two batch size, sharing one memory pool). Default `true`. */
-  cudaGraphs?: boolean;
   /**
-   * CUDA only: keep the input and the 4-D (convolution) weights in channels-last memory, which
-   * lets cuDNN use its NHWC tensor-core kernels (mostly a gain with fp16). The preprocessing kernel
-   * writes NHWC directly. Default `false`.
+   * The task the caller expects. Loading rejects with ModelMismatchError when the model's metadata
+   * says otherwise; TypeScript then types classify()'s results for that task (no casts).
    */
-  channelsLast?: boolean;
-  /**
-   * CUDA (libtorch) only: batches in flight at once, each on its own CUDA stream with its own staging
-   * buffers and graphs, so that the copy, preprocessing and inference of consecutive batches overlap.
-   * Default 2.
-   */
-  cudaStreams?: number;
-  /**
-   * Where JPEGs are decoded. `'auto'` (default): on the GPU with nvJPEG when the model runs on CUDA
-   * and the build has nvJPEG, for batches of JPEGs without an EXIF rotation (anything else, or a
-   * JPEG nvJPEG refuses, is decoded by sharp on the CPU). `'gpu'`: the same, but loading fails with
-   * UnsupportedError when GPU decoding is not available. `'cpu'`: always sharp.
-   */
-  decode?: 'auto' | 'cpu' | 'gpu';
+  task?: T;
+  /** Dynamic batching of concurrent calls (see {@link BatchingOptions}). Default: on. */
+  batching?: BatchingOptions | false;
   /** Metadata fields that override (or supply) what the model files say. */
   metadata?: Partial<ModelMetadata>;
   /** Largest image accepted, in pixels (width x height); `false` for no limit. Default 268402689 (sharp's). */
   limitInputPixels?: number | false;
+  /** libtorch backend (CPU, and CUDA without TensorRT). */
+  torch?: TorchOptions;
+  /** CUDA devices (libtorch and TensorRT). */
+  cuda?: CudaOptions;
+  /** TensorRT backend. */
+  tensorrt?: TensorRtOptions;
+
+  /** @deprecated since 0.2: `torch.threads` (a DeprecationWarning is emitted once). */
+  threads?: number;
+  /** @deprecated since 0.2: `torch.preprocessThreads`. */
+  preprocessThreads?: number;
+  /** @deprecated since 0.2: `torch.optimize`. */
+  optimize?: boolean;
+  /** @deprecated since 0.2: `cuda.streams`. */
+  cudaStreams?: number;
+  /** @deprecated since 0.2: `cuda.graphs`. */
+  cudaGraphs?: boolean;
+  /** @deprecated since 0.2: `cuda.channelsLast`. */
+  channelsLast?: boolean;
+  /** @deprecated since 0.2: `cuda.decode`. */
+  decode?: 'auto' | 'cpu' | 'gpu';
+  /** @deprecated since 0.2: `tensorrt.workspaceMb`. */
+  workspaceMb?: number;
+  /** @deprecated since 0.2: `tensorrt.calibration`. */
+  calibration?: string;
+}
+
+/** Options of the libtorch backend. */
+export interface TorchOptions {
+  /**
+   * CPU: this model's compute threads, fixed. Default: the process's team, whose size follows the free
+   * cores (see the README's "Threads and priority").
+   */
+  threads?: number;
+  /** CPU: threads preprocessing a batch. Default 0 = the process's thread budget. */
+  preprocessThreads?: number;
+  /** Freeze and fuse the TorchScript graph for inference. Default `true`. */
+  optimize?: boolean;
+}
+
+/** Options of CUDA devices. */
+export interface CudaOptions {
+  /**
+   * libtorch: batches in flight at once, each on its own CUDA stream with its own staging buffers and
+   * graphs, so that the copy, preprocessing and inference of consecutive batches overlap. Default 2.
+   */
+  streams?: number;
+  /** Capture CUDA graphs and replay them (libtorch: one per power-of-two batch size, sharing one memory pool). Default `true`. */
+  graphs?: boolean;
+  /**
+   * Keep the input and the 4-D (convolution) weights in channels-last memory, which lets cuDNN use its
+   * NHWC tensor-core kernels (mostly a gain with fp16). The preprocessing kernel writes NHWC directly.
+   * Default `false`.
+   */
+  channelsLast?: boolean;
+  /**
+   * Where JPEGs are decoded. `'auto'` (default): on the GPU with nvJPEG when the build has nvJPEG, for
+   * batches of JPEGs without an EXIF rotation (anything else, or a JPEG nvJPEG refuses, is decoded by
+   * sharp on the CPU). `'gpu'`: the same, but loading fails with UnsupportedError when GPU decoding is
+   * not available (e.g. on a CPU model). `'cpu'`: always sharp.
+   */
+  decode?: 'auto' | 'cpu' | 'gpu';
+}
+
+/** Options of the TensorRT backend. */
+export interface TensorRtOptions {
+  /** The engine builder's workspace limit in MiB. Default 1024. */
+  workspaceMb?: number;
+  /** precision 'int8': a folder of typical images to calibrate with (up to 1000 are used). */
+  calibration?: string;
 }
 
 /** Options of {@link Model.classify}. */
@@ -130,8 +180,8 @@ export interface ClassifyOptions {
 }
 
 /**
- * Dynamic batching (see the README): concurrent calls are queued in native code and run together in
- * batches, on one executor thread per model.
+ * Dynamic batching (see the README): concurrent calls are queued in the model's native scheduler and
+ * run together in batches. `batching: false` is the deprecated spelling of `{ combineCalls: false }`.
  */
 export interface BatchingOptions {
   /**
@@ -141,7 +191,12 @@ export interface BatchingOptions {
   maxBatchSize?: number;
   /** How long the first call of a batch waits for others, in ms (fractions allowed). Default 0: batch what is already queued. */
   maxDelayMs?: number;
-  /** Batches run at once. Default: what the backend runs concurrently — one on the CPU, `cudaStreams` on CUDA. */
+  /**
+   * Whether concurrent calls are combined into one batch. `false`: every call runs as its own batch, in
+   * arrival order (a classifyBatch() of n images is one batch of n). Default `true`.
+   */
+  combineCalls?: boolean;
+  /** @deprecated since 0.2: `cuda.streams` sets how many batches run at once (a DeprecationWarning is emitted once). */
   executors?: number;
   /** Most images waiting; past it a call rejects at once with QueueFullError. Default 4096. */
   maxQueue?: number;
@@ -255,6 +310,9 @@ export interface MultiLabelResult extends ResultBase {
 
 export type ClassificationResult = SingleLabelResult | MultiLabelResult;
 
+/** The result type of a model of task `T`: SingleLabelResult, MultiLabelResult, or their union for `Task`. */
+export type ResultFor<T extends Task> = T extends 'single-label' ? SingleLabelResult : T extends 'multi-label' ? MultiLabelResult : never;
+
 /** A result serialized as inside a Roboflow workflow. */
 export type WorkflowPrediction = (
   | Omit<SingleLabelResult, 'prediction_type' | 'image_path'>
@@ -308,7 +366,7 @@ export interface CallTiming {
   totalMs: number;
   /** Reading inputs (files, base64) and decoding on the CPU with sharp; 0 for raw frames. */
   decodeMs: number;
-  /** The native call as seen from JavaScript: queueing on the libuv pool, waiting for the model, the work. */
+  /** The native request as seen from JavaScript: waiting in the model's queue, its batch's run, the hand-back. */
   nativeMs: number;
   /** Inside the native call: host time preparing the input (CPU preprocessing, copies into pinned staging, GPU decode set-up). */
   prepareMs: number;

@@ -1,6 +1,6 @@
 // Layer 0: result shaping and rounding, no model needed.
 import { describe, expect, it } from 'vitest';
-import { multiLabel, roundConfidence, singleLabel } from '../dist/lib/result.js';
+import { multiLabel, roundConfidence, singleLabel } from '../dist/lib/results/index.js';
 import { toWorkflowBlock } from '../lib/index.mjs';
 
 const common = { time: 0.01, image: { width: 210, height: 113 } };

@@ -7,13 +7,13 @@ import { loadModel, type Model, type MultiLabelResult, type SingleLabelResult } 
 import { digitsModel, fixtureModel, photos, scratchFile } from './helpers';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-let digits: Model;
-let multi: Model;
+let digits: Model<'single-label'>;
+let multi: Model<'multi-label'>;
 let photo: Buffer;
 
 beforeAll(async () => {
-  digits = await loadModel(digitsModel);
-  multi = await loadModel(fixtureModel('multilabel.torchscript'));
+  digits = await loadModel(digitsModel, { task: 'single-label' });
+  multi = await loadModel(fixtureModel('multilabel.torchscript'), { task: 'multi-label' });
   photo = readFileSync(photos()[0].path);
 });
 afterAll(async () => {
@@ -43,7 +43,7 @@ function expectSingleLabel(r: SingleLabelResult, classes: number) {
 
 describe('single-label schema and inputs', () => {
   it('Buffer of an encoded image', async () => {
-    const r = (await digits.classify(photo)) as SingleLabelResult;
+    const r = await digits.classify(photo);
     expectSingleLabel(r, 10);
     const meta = await sharp(photo).metadata();
     expect(r.image).toEqual({ width: meta.width, height: meta.height });
@@ -51,20 +51,20 @@ describe('single-label schema and inputs', () => {
   });
   it('file path -> image_path', async () => {
     const file = photos()[0].path;
-    const r = (await digits.classify(file)) as SingleLabelResult;
+    const r = await digits.classify(file);
     expectSingleLabel(r, 10);
     expect(r.image_path).toBe(file);
   });
   it('base64 with and without a data: prefix, and Uint8Array, give the same result as the Buffer', async () => {
-    const ref = (await digits.classify(photo, { fullPrecision: true })) as SingleLabelResult;
+    const ref = await digits.classify(photo, { fullPrecision: true });
     for (const input of [photo.toString('base64'), `data:image/png;base64,${photo.toString('base64')}`, new Uint8Array(photo)]) {
-      const r = (await digits.classify(input, { fullPrecision: true })) as SingleLabelResult;
+      const r = await digits.classify(input, { fullPrecision: true });
       expect(r.predictions).toEqual(ref.predictions);
     }
   });
   it('raw pixels in every format give the same result as the decoded image', async () => {
     const { data, info } = await sharp(photo).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const ref = (await digits.classify({ data, width: info.width, height: info.height, channels: 3 }, { fullPrecision: true })) as SingleLabelResult;
+    const ref = await digits.classify({ data, width: info.width, height: info.height, channels: 3 }, { fullPrecision: true });
     const n = info.width * info.height;
     const bgr = Buffer.alloc(n * 3);
     const rgba = Buffer.alloc(n * 4);
@@ -76,7 +76,7 @@ describe('single-label schema and inputs', () => {
       bgra.set([b, g, r, i % 256], 4 * i);
     }
     for (const [buf, channels, format] of [[bgr, 3, 'bgr'], [rgba, 4, 'rgba'], [bgra, 4, 'bgra']] as const) {
-      const r = (await digits.classify({ data: buf, width: info.width, height: info.height, channels, format }, { fullPrecision: true })) as SingleLabelResult;
+      const r = await digits.classify({ data: buf, width: info.width, height: info.height, channels, format }, { fullPrecision: true });
       expect(r.predictions).toEqual(ref.predictions);
     }
   });
@@ -92,9 +92,9 @@ describe('single-label schema and inputs', () => {
     expect(r.image).toEqual({ width: 64, height: 48 });
   });
   it('the confidence option filters single-label classes', async () => {
-    const all = (await digits.classify(photo, { fullPrecision: true })) as SingleLabelResult;
+    const all = await digits.classify(photo, { fullPrecision: true });
     const cut = all.predictions[2].confidence;
-    const some = (await digits.classify(photo, { confidence: cut })) as SingleLabelResult;
+    const some = await digits.classify(photo, { confidence: cut });
     expect(some.predictions.length).toBeGreaterThanOrEqual(3);
     expect(some.predictions.every((p) => p.confidence >= Number(cut.toFixed(4)) - 1e-4)).toBe(true);
   });
@@ -102,7 +102,7 @@ describe('single-label schema and inputs', () => {
 
 describe('multi-label schema', () => {
   it('every class in class order, unrounded, predicted_classes strictly above the threshold in class order', async () => {
-    const r = (await multi.classify(photo)) as MultiLabelResult;
+    const r = await multi.classify(photo);
     const names = multi.info.metadata.class_names;
     expect(Object.keys(r).sort()).toEqual(['image', 'inference_id', 'predicted_classes', 'prediction_type', 'predictions', 'time'].sort());
     expect(Object.keys(r.predictions)).toEqual(names);
@@ -113,7 +113,7 @@ describe('multi-label schema', () => {
     });
     expect(r.predicted_classes).toEqual(names.filter((n) => r.predictions[n].confidence > 0.5));
     for (const threshold of [0, 0.3, 0.7, 1]) {
-      const t = (await multi.classify(photo, { confidence: threshold })) as MultiLabelResult;
+      const t = await multi.classify(photo, { confidence: threshold });
       expect(t.predicted_classes).toEqual(names.filter((n) => t.predictions[n].confidence > threshold));
     }
   });
@@ -122,11 +122,11 @@ describe('multi-label schema', () => {
 describe('batches', () => {
   it('classifyBatch equals one-by-one classify, in input order, each with its own inference_id', async () => {
     const files = photos().slice(0, 5).map((p) => p.path);
-    const batch = (await digits.classifyBatch(files, { fullPrecision: true })) as SingleLabelResult[];
+    const batch = await digits.classifyBatch(files, { fullPrecision: true });
     expect(batch).toHaveLength(files.length);
     expect(new Set(batch.map((r) => r.inference_id)).size).toBe(files.length);
     for (let i = 0; i < files.length; i++) {
-      const one = (await digits.classify(files[i], { fullPrecision: true })) as SingleLabelResult;
+      const one = await digits.classify(files[i], { fullPrecision: true });
       expect(batch[i].image_path).toBe(files[i]);
       batch[i].predictions.forEach((p, k) => {
         expect(p.class).toBe(one.predictions[k].class);

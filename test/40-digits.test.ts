@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultModelPath, loadModel, type Model, type SingleLabelResult } from '../lib/index.mjs';
 import { python, root } from './helpers';
 
-let model: Model;
+let model: Model<'single-label'>;
 let heldOut: { images: number[][]; labels: number[] };
 
 beforeAll(async () => {
-  model = await loadModel(defaultModelPath);
+  model = await loadModel(defaultModelPath, { task: 'single-label' });
   heldOut = JSON.parse(execFileSync(python(), [path.join(root, 'scripts', 'models', 'dump_digits.py')], { encoding: 'utf8', maxBuffer: 64 << 20 }));
 });
 afterAll(() => model.dispose());
@@ -29,7 +29,7 @@ describe('bundled digits model', () => {
             sharp(Buffer.from(px), { raw: { width: 8, height: 8, channels: 1 } }).resize(64, 64, { kernel: 'linear' })[format]().toBuffer(),
           ),
         );
-        const results = (await model.classifyBatch(encoded)) as SingleLabelResult[];
+        const results = await model.classifyBatch(encoded);
         results.forEach((r, i) => {
           if (Number(r.top) === heldOut.labels[start + i]) correct++;
         });

@@ -110,7 +110,7 @@ describe('dispose', () => {
 // The binding itself, called with garbage as a careless direct caller might: errors, never an abort.
 describe('the native binding rejects malformed calls', () => {
   it('with typed errors and the process alive', async () => {
-    const { native } = await import('../lib/binding');
+    const { native } = await import('../lib/native/binding');
     const { binding } = native();
     const nativeModel = await binding.loadModel(digitsModel, {
       backend: 'torch', maxBatchSize: 8, workspaceMb: 64, device: 'cpu', threads: 0, optimize: true, precision: 'fp32', cudaGraphs: false, channelsLast: false,
@@ -124,7 +124,7 @@ describe('the native binding rejects malformed calls', () => {
       return 'no error';
     };
     expect(throwsCode(() => nativeModel.enqueue([] as never, false))).toBe('ERR_INVALID_ARGUMENT'); // before startQueue
-    nativeModel.startQueue({ maxBatchSize: 4, maxDelayMs: 0, maxQueue: 16, executors: 0 });
+    nativeModel.startQueue({ maxBatchSize: 4, maxDelayMs: 0, maxQueue: 16, maxQueuedPixels: 0, combine: true });
     for (const bad of [null, 'frames', [null], [{ data: 'x' }], [{ data: new Uint8Array(4), width: 'w', height: 1, format: 'rgb' }], [{ data: new Uint8Array(4), width: 1, height: 1, format: 'cmyk' }], [new Float32Array(4)]]) {
       expect(throwsCode(() => nativeModel.enqueue(bad as never, false)), JSON.stringify(bad)).toBe('ERR_INVALID_ARGUMENT');
       expect(throwsCode(() => nativeModel.enqueue(bad as never, true)), JSON.stringify(bad)).toBe('ERR_INVALID_ARGUMENT');
@@ -133,7 +133,7 @@ describe('the native binding rejects malformed calls', () => {
     const [tooShort] = nativeModel.enqueue([{ data: new Uint8Array(3), width: 8, height: 8, format: 'rgb' }], false);
     await expect(tooShort).rejects.toMatchObject({ code: 'ERR_INVALID_IMAGE' });
     expect(throwsCode(() => nativeModel.configure({} as never))).toBe('ERR_INVALID_ARGUMENT');
-    expect(throwsCode(() => nativeModel.startQueue({ maxBatchSize: 0, maxDelayMs: 0, maxQueue: 1, executors: 0 }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(throwsCode(() => nativeModel.startQueue({ maxBatchSize: 0, maxDelayMs: 0, maxQueue: 1, maxQueuedPixels: 0, combine: true }))).toBe('ERR_INVALID_ARGUMENT');
     expect(throwsCode(() => nativeModel.runTokens(new Int32Array(5), 2))).toBe('ERR_INVALID_ARGUMENT'); // not whole rows
     await expect(nativeModel.runTokens(new Int32Array(8), 2)).rejects.toMatchObject({ code: 'ERR_INFERENCE' }); // an image model
     await expect(nativeModel.infer(new Float32Array(7), 1)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });

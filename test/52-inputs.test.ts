@@ -8,12 +8,12 @@ import { DecodeError, InvalidOptionError, loadModel, type Model, type SingleLabe
 import { digitsModel, root } from './helpers';
 
 const sample = path.join(root, 'samples', 'digit-7-6.png');
-let model: Model;
+let model: Model<'single-label'>;
 let expected: SingleLabelResult;
 
 beforeAll(async () => {
-  model = await loadModel(digitsModel, { device: 'cpu' });
-  expected = (await model.classify(readFileSync(sample))) as SingleLabelResult;
+  model = await loadModel(digitsModel, { device: 'cpu', task: 'single-label' });
+  expected = await model.classify(readFileSync(sample));
 });
 afterAll(async () => {
   await model.dispose();
@@ -23,11 +23,11 @@ describe('image inputs', () => {
   it('{ path } reads the file; { base64 } decodes, with or without a data: prefix', async () => {
     const b64 = readFileSync(sample).toString('base64');
     for (const input of [{ path: sample }, { base64: b64 }, { base64: `data:image/png;base64,${b64}` }, b64, sample]) {
-      const r = (await model.classify(input)) as SingleLabelResult;
+      const r = await model.classify(input);
       expect(r.top).toBe(expected.top);
       expect(r.confidence).toBe(expected.confidence);
     }
-    expect(((await model.classify({ path: sample })) as SingleLabelResult).image_path).toBe(sample);
+    expect((await model.classify({ path: sample })).image_path).toBe(sample);
   });
 
   it('a bare string that parses as base64 is never read as a file, even when such a file exists; { path } reads it', async () => {
@@ -38,7 +38,7 @@ describe('image inputs', () => {
     const file = path.join(dir, name);
     copyFileSync(sample, file);
     await expect(model.classify(file)).rejects.toBeInstanceOf(DecodeError); // taken for base64 (before: the file was read)
-    expect(((await model.classify({ path: file })) as SingleLabelResult).top).toBe(expected.top);
+    expect((await model.classify({ path: file })).top).toBe(expected.top);
   });
 
   it('refuses SVG and other formats outside the list by their first bytes, before sharp renders anything', async () => {
@@ -56,7 +56,7 @@ describe('image inputs', () => {
     const png = readFileSync(sample);
     for (const format of ['jpeg', 'webp', 'gif', 'tiff', 'avif'] as const) {
       const encoded = await sharp(png).toFormat(format).toBuffer();
-      expect(((await model.classify(encoded)) as SingleLabelResult).top, format).toBe(expected.top);
+      expect((await model.classify(encoded)).top, format).toBe(expected.top);
     }
   });
 

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionError, loadModel, type Model, type MultiLabelResult, type SingleLabelResult } from '../lib/index.mjs';
-import { multiLabel } from '../dist/lib/result.js';
+import { multiLabel } from '../dist/lib/results/index.js';
 import { digitsModel, fixtureModel, root } from './helpers';
 
 const program = (name: string) => path.join(root, 'test', 'programs', name);
@@ -72,7 +72,7 @@ describe('dispose()', () => {
 
 describe('the scheduler', () => {
   let model: Model;
-  const binding = () => require('../dist/lib/binding.js').native().binding as { _setReplyFault(k: number): void; loadModel: (...a: unknown[]) => Promise<any> };
+  const binding = () => require('../dist/lib/native/binding.js').native().binding as { _setReplyFault(k: number): void; loadModel: (...a: unknown[]) => Promise<any> };
 
   beforeAll(async () => {
     model = await loadModel(digitsModel, { device: 'cpu', batching: { maxBatchSize: 4, maxDelayMs: 30 } });
@@ -86,7 +86,7 @@ describe('the scheduler', () => {
   it('completes every request exactly once when building a reply throws (fault injection)', async () => {
     const nativeModel = await binding().loadModel(digitsModel, { backend: 'torch', maxBatchSize: 8, workspaceMb: 64, device: 'cpu', threads: 0, optimize: true, precision: 'fp32', cudaGraphs: false, channelsLast: false });
     nativeModel.configure({ width: 32, height: 32, resize: 'stretch', pad: 0, channelOrder: 'rgb', mean: [0, 0, 0], std: [1, 1, 1], activation: 'softmax', maxPixels: 0, preprocessThreads: 1 });
-    nativeModel.startQueue({ maxBatchSize: 8, maxDelayMs: 50, maxQueue: 100, executors: 0 });
+    nativeModel.startQueue({ maxBatchSize: 8, maxDelayMs: 50, maxQueue: 100, maxQueuedPixels: 0, combine: true });
     const frame = { data: new Uint8Array(32 * 32 * 3), width: 32, height: 32, format: 'rgb' };
     binding()._setReplyFault(2);
     try {
@@ -108,8 +108,8 @@ describe('the scheduler', () => {
 
   it('refuses a second startQueue() (it replaced the queue under requests in flight before)', async () => {
     const nativeModel = await binding().loadModel(digitsModel, { backend: 'torch', maxBatchSize: 8, workspaceMb: 64, device: 'cpu', threads: 0, optimize: true, precision: 'fp32', cudaGraphs: false, channelsLast: false });
-    nativeModel.startQueue({ maxBatchSize: 8, maxDelayMs: 0, maxQueue: 100, executors: 0 });
-    expect(() => nativeModel.startQueue({ maxBatchSize: 8, maxDelayMs: 0, maxQueue: 100, executors: 0 })).toThrow(/already started/);
+    nativeModel.startQueue({ maxBatchSize: 8, maxDelayMs: 0, maxQueue: 100, maxQueuedPixels: 0, combine: true });
+    expect(() => nativeModel.startQueue({ maxBatchSize: 8, maxDelayMs: 0, maxQueue: 100, maxQueuedPixels: 0, combine: true })).toThrow(/already started/);
     await nativeModel.dispose();
   });
 

@@ -75,17 +75,17 @@ describe('TensorRT, not installed here', { skip: installed && 'TensorRT is insta
   });
 
   it("precision 'int8': needs TensorRT and a calibration folder; the calibration images are prepared before TensorRT is asked", async () => {
-    await expect(loadModel(fixtureModel('resnet18.torchscript'), { precision: 'int8', backend: 'torch', calibration: fixtures })).rejects.toThrow(UnsupportedError);
-    await expect(loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8' })).rejects.toThrow(/options\.calibration/);
-    await expect(loadModel(fixtureModel('resnet18.onnx'), { calibration: fixtures })).rejects.toThrow(/only used with precision 'int8'/);
-    await expect(loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8', calibration: path.join(scratch, 'no-such-folder') })).rejects.toThrow(/options\.calibration: .*does not exist/);
-    const error = await loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8', calibration: path.join(fixtures, 'photos') }).catch((e: unknown) => e);
+    await expect(loadModel(fixtureModel('resnet18.torchscript'), { precision: 'int8', backend: 'torch', tensorrt: { calibration: fixtures } })).rejects.toThrow(UnsupportedError);
+    await expect(loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8' })).rejects.toThrow(/options\.tensorrt\.calibration/);
+    await expect(loadModel(fixtureModel('resnet18.onnx'), { tensorrt: { calibration: fixtures } })).rejects.toThrow(/only used with precision 'int8'/);
+    await expect(loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8', tensorrt: { calibration: path.join(scratch, 'no-such-folder') } })).rejects.toThrow(/options\.tensorrt\.calibration: .*does not exist/);
+    const error = await loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8', tensorrt: { calibration: path.join(fixtures, 'photos') } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsupportedError);
     expect((error as Error).message).toMatch(/libnvinfer\.so\.10/);
   });
 
   it('calibration preprocessing (no model) equals a model\'s preprocessing', async () => {
-    const { native } = await import('../lib/binding');
+    const { native } = await import('../lib/native/binding');
     const model = await loadModel(fixtureModel('resnet18.torchscript'), { device: 'cpu' });
     const data = new Uint8Array(37 * 23 * 3).map((_, i) => (i * 7) % 251);
     const frame = { data, width: 37, height: 23, channels: 3 as const };
@@ -127,7 +127,7 @@ describe('ONNX models and their metadata', () => {
   it('the export script writes ONNX with the metadata that edge-classify reads back', async () => {
     const out = path.join(scratch, 'digits.onnx');
     execFileSync(python(), [path.join(root, 'scripts', 'models', 'export_onnx.py'), digitsModel, out], { encoding: 'utf8' });
-    const { onnxMetadataFile } = await import('../lib/onnx');
+    const { onnxMetadataFile } = await import('../lib/metadata/onnx');
     const meta = JSON.parse((await onnxMetadataFile(out)).get('metadata.json')!);
     const original = (await loadModel(digitsModel)).info.metadata;
     expect(meta.class_names).toEqual(original.class_names);
@@ -140,7 +140,7 @@ describe('ONNX models and their metadata', () => {
 
   // before: readFileSync of the whole file (event loop blocked for its length; refused past 2 GiB)
   it('reads metadata_props without loading the file: the same as the whole-file parser, past 2 GiB, truncated files refused', async () => {
-    const { onnxMetadataFile, onnxMetadataProps } = await import('../lib/onnx');
+    const { onnxMetadataFile, onnxMetadataProps } = await import('../lib/metadata/onnx');
     const { closeSync, openSync, readFileSync, writeSync, ftruncateSync } = await import('node:fs');
     for (const file of [fixtureModel('resnet18.onnx'), fixtureModel('mobilenet_v3_small.onnx')]) {
       expect(await onnxMetadataFile(file)).toEqual(onnxMetadataProps(readFileSync(file)));

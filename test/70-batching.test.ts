@@ -61,7 +61,7 @@ let inputs: ImageInput[];
 let sequential: SingleLabelResult[];
 beforeAll(async () => {
   inputs = await mixedInputs();
-  const alone = await loadModel(digitsModel, { device: 'cpu', batching: false });
+  const alone = await loadModel(digitsModel, { device: 'cpu', batching: { combineCalls: false } });
   sequential = [];
   for (const input of inputs) sequential.push((await alone.classify(input, { fullPrecision: true })) as SingleLabelResult);
   await alone.dispose();
@@ -90,8 +90,8 @@ describe('dynamic batching', () => {
     expect(stats.latencyMs.samples).toBe(1024);
   });
 
-  it('several executors (one per CUDA stream on a GPU) run batches side by side with the same results', async () => {
-    const multi = await loadModel(digitsModel, { device: 'cpu', batching: { maxBatchSize: 16, executors: 3 } });
+  it('several CUDA streams (batches side by side on a GPU; one lane on the CPU) give the same results', async () => {
+    const multi = await loadModel(digitsModel, { device: 'cpu', batching: { maxBatchSize: 16 }, cuda: { streams: 3 } });
     const n = 400;
     const results = (await Promise.all(Array.from({ length: n }, (_, i) => multi.classify(inputs[i % inputs.length], { fullPrecision: true })))) as SingleLabelResult[];
     results.forEach((r, i) => expectSame(r, sequential[i % inputs.length], `call ${i}`));

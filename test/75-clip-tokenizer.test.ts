@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ClipTokenizer } from '../lib/clip-tokenizer';
+import { ClipTokenizer } from '../lib/clip/tokenizer';
 import { fixtures, python, root } from './helpers';
 
 const clipDir = path.join(fixtures, 'clip');

@@ -366,7 +366,7 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/--api-key is empty/);
     }
-    const server = path.join(root, 'dist', 'lib', 'server.js');
+    const server = path.join(root, 'dist', 'lib', 'server', 'server.js');
     const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(server)}).createServer({ models: {}, apiKeys: [' '] })`], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/InvalidOptionError: an API key must not be empty/);

@@ -4,7 +4,7 @@
  * the event loop's p99 delay while the load ran.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { stats } from '../../lib/report';
+import { stats } from './report';
 
 export interface Load {
   imagesPerSecond: number;

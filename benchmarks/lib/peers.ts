@@ -62,7 +62,7 @@ export async function transformersPipeline(modelName: string, modelType: string,
   return (jpeg) => classify(new Blob([jpeg]));
 }
 
-export { sharpTensor as sharpPipeline } from '../../lib/peer-pipeline';
+export { sharpTensor as sharpPipeline } from './peer-pipeline';
 
 /** Listens on a free loopback port, prints 'listening on URL' (for the parent process), closes on SIGTERM. */
 export async function listenUntilTerm(app: { listen(o: { host: string; port: number }): Promise<string>; close(): Promise<unknown> }, onClose: () => Promise<unknown>): Promise<void> {

@@ -152,7 +152,10 @@ edge::BatchOptions readBatchOptions(Napi::Env env, Napi::Value value) {
   if (obj.Has("maxQueuedPixels") && !obj.Get("maxQueuedPixels").IsUndefined()) {
     options.maxQueuedPixels = countAttr(env, obj, "maxQueuedPixels", "batching");
   }
-  options.executors = obj.Has("executors") && obj.Get("executors").IsNumber() ? intAttr(env, obj, "executors", "batching") : 0;
+  if (obj.Has("combine") && !obj.Get("combine").IsUndefined()) {
+    if (!obj.Get("combine").IsBoolean()) throwError(env, kArg, "batching.combine must be a boolean");
+    options.combine = obj.Get("combine").As<Napi::Boolean>();
+  }
   // ranges: Scheduler::startBatching
   return options;
 }
@@ -165,7 +168,7 @@ Napi::Object scoresToJs(Napi::Env env, const edge::Scores& scores) {
   out.Set("rows", scores.rows);
   out.Set("cols", scores.cols);
   out.Set("prepareMs", scores.prepareMs);
-  out.Set("nativeMs", scores.totalMs);
+  out.Set("runMs", scores.runMs);
   return out;
 }
 

@@ -23,7 +23,7 @@ std::vector<edge::EncodedView> readEncoded(Napi::Env env, Napi::Value images);
 // config: { width, height, resize, pad, channelOrder, mean, std, activation, maxPixels, preprocessThreads }.
 edge::ClassifierConfig readConfig(Napi::Env env, Napi::Value config);
 
-// { maxBatchSize, maxDelayMs, maxQueue, maxQueuedPixels?, executors? } -> edge::BatchOptions.
+// { maxBatchSize, maxDelayMs, maxQueue, maxQueuedPixels?, combine? } -> edge::BatchOptions.
 edge::BatchOptions readBatchOptions(Napi::Env env, Napi::Value options);
 
 // { scores: Float64Array, rows, cols, prepareMs, nativeMs }

@@ -1,6 +1,6 @@
 // NativeModel: the JS handle of a model's edge::Scheduler. Every call is a
 // request on the scheduler; nothing here touches the backend.
-//   [sync]  startQueue({ maxBatchSize, maxDelayMs, maxQueue, maxQueuedPixels?, executors? }) -> once;
+//   [sync]  startQueue({ maxBatchSize, maxDelayMs, maxQueue, maxQueuedPixels?, combine? }) -> once;
 //           a second call throws ERR_INVALID_ARGUMENT
 //   [sync]  enqueue(frames | jpegs, encoded) -> [Promise<{ scores, rows, cols, prepareMs, nativeMs,
 //           computeMs, batchSize, queuedMs, sizes? }>, cancel()]; throws ERR_QUEUE_FULL / ERR_DISPOSED

@@ -22,7 +22,7 @@ Scores toScores(const Outputs& outputs, Activation activation, const Stopwatch& 
   scores.cols = outputs.cols;
   scores.values = activate(outputs.values, outputs.rows, outputs.cols, activation);
   scores.prepareMs = outputs.prepareMs;
-  scores.totalMs = since.ms();
+  scores.runMs = since.ms();
   return scores;
 }
 

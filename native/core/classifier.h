@@ -27,7 +27,7 @@ struct Scores {
   int rows = 0;
   int cols = 0;
   double prepareMs = 0;  // host time preparing the input (see Outputs)
-  double totalMs = 0;    // the whole native call, waiting for the model included
+  double runMs = 0;      // the backend running the batch: prepareMs, then inference and the activation
 };
 
 class Classifier {

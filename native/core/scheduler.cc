@@ -40,7 +40,7 @@ Scores rowsOf(const Scores& scores, size_t from, size_t n) {
   out.values.assign(scores.values.begin() + static_cast<std::ptrdiff_t>(from * scores.cols),
                     scores.values.begin() + static_cast<std::ptrdiff_t>((from + n) * scores.cols));
   out.prepareMs = scores.prepareMs;
-  out.totalMs = scores.totalMs;
+  out.runMs = scores.runMs;
   return out;
 }
 
@@ -49,7 +49,7 @@ void append(Scores& into, const Scores& more) {
   into.values.insert(into.values.end(), more.values.begin(), more.values.end());
   into.rows += more.rows;
   into.prepareMs += more.prepareMs;
-  into.totalMs += more.totalMs;
+  into.runMs += more.runMs;
 }
 
 }  // namespace
@@ -141,7 +141,6 @@ void Scheduler::startBatching(const BatchOptions& options) {
   }
   if (!(options.maxDelayMs >= 0)) throw Error(ErrorCode::InvalidArgument, "maxDelayMs must be >= 0");
   if (options.maxQueue < 1) throw Error(ErrorCode::InvalidArgument, "maxQueue must be at least 1");
-  if (options.executors < 0) throw Error(ErrorCode::InvalidArgument, "executors must be >= 0");
   std::lock_guard<std::mutex> lock(mutex_);
   if (batchingSet_) {
     throw Error(ErrorCode::InvalidArgument, "the model's batching was already started; load the model again to change it");
@@ -198,8 +197,7 @@ bool Scheduler::runsAlone(const Request& request) const {
 
 void Scheduler::kick(std::unique_lock<std::mutex>&) {
   if (queue_.empty() || state_ != State::Ready) return;
-  const int cap = options_.executors > 0 ? options_.executors : static_cast<int>(lanes_.size());
-  if (running_ >= cap) return;
+  if (running_ >= static_cast<int>(lanes_.size())) return;
   // A full batch is ready now: an idle lane waiting on a timed pump gets an immediate one as well.
   const bool full = queuedImages_ >= static_cast<size_t>(options_.maxBatchSize) || !batchable(queue_.front().request.kind);
   for (size_t i = 0; i < lanes_.size(); ++i) {
@@ -267,8 +265,9 @@ std::vector<Scheduler::Queued> Scheduler::take(std::unique_lock<std::mutex>& loc
     const bool alone = runsAlone(first.request);
     size_t images = 0;
     size_t end = 0;  // requests [0, end) form the batch
-    if (alone) {
+    if (alone || !options_.combine) {
       end = 1;
+      images = first.request.count();
     } else {
       const bool encoded = first.request.isEncoded();
       for (const Queued& q : queue_) {
@@ -278,7 +277,7 @@ std::vector<Scheduler::Queued> Scheduler::take(std::unique_lock<std::mutex>& loc
         ++end;
       }
     }
-    const bool complete = alone || images >= limit || end < queue_.size();
+    const bool complete = alone || !options_.combine || images >= limit || end < queue_.size();
     const Clock::time_point deadline =
         first.at + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(options_.maxDelayMs));
     if (complete || Clock::now() >= deadline) {

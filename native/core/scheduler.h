@@ -13,7 +13,8 @@
 // gathered into batches of up to maxBatchSize images, waiting at most
 // maxDelayMs after the first for more; a request larger than maxBatchSize runs
 // alone, in chunks of maxBatchSize. infer, preprocess and tokens requests run
-// alone, in queue order.
+// alone, in queue order. With `combine` off every request runs as its own
+// batch (a request of n images is one batch of n, chunked past maxBatchSize).
 //
 // Life cycle: ready -> draining -> disposed. dispose() refuses new requests,
 // completes queued ones with Error(Disposed), lets running batches finish,
@@ -54,7 +55,7 @@ struct BatchOptions {
   double maxDelayMs = 0;       // how long the first request of a batch waits for company
   size_t maxQueue = 4096;      // images waiting (not running) before submit() refuses with QueueFull
   uint64_t maxQueuedPixels = 0;  // decoded pixels waiting before submit() refuses with QueueFull; 0 = no bound
-  int executors = 0;           // batches run at once, at most the lanes (0 = every lane)
+  bool combine = true;         // false: every request runs as its own batch (never combined with others)
 };
 
 enum class RequestKind {

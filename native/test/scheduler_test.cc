@@ -250,6 +250,36 @@ void cancelAndChunks() {
   scheduler->disposeAndWait();
 }
 
+// combine = false: queued requests are never put together; each runs as its own batch, a request of
+// n images as one batch of n. (With combine on, the same queue forms batches of up to 4.)
+void separateRequests(bool combine) {
+  auto scheduler = makeScheduler("cpu", 1, nullptr, 20);  // 20 ms per batch: the others queue meanwhile
+  BatchOptions options;
+  options.maxBatchSize = 4;
+  options.combine = combine;
+  scheduler->startBatching(options);
+  Pixel pixel{{9, 9, 9}};
+  std::vector<std::future<bool>> done;
+  auto submit = [&](int images) {
+    auto promise = std::make_shared<std::promise<bool>>();
+    done.push_back(promise->get_future());
+    Request r = imageRequest(pixel, [promise, images](Reply&& reply) { promise->set_value(!reply.error && reply.scores.rows == images); });
+    for (int i = 1; i < images; ++i) r.frames.push_back(r.frames[0]);
+    scheduler->submit(std::move(r));
+  };
+  for (int i = 0; i < 6; ++i) submit(1);
+  submit(3);
+  for (auto& f : done) CHECK(f.get());
+  const SchedulerCounters c = scheduler->counters();
+  if (!combine) {
+    CHECK(c.batchSizes.size() > 3 && c.batchSizes[1] == 6 && c.batchSizes[3] == 1);
+    CHECK(c.batches == 7);
+  } else {
+    CHECK(c.batches < 7);  // the first runs alone, the queued ones together
+  }
+  scheduler->disposeAndWait();
+}
+
 // A failure while building reply k of a batch: every request still completes exactly once.
 void replyFault() {
   auto scheduler = batching(8, 50);
@@ -462,6 +492,8 @@ int main() {
   disposeInFlight("cuda:0", 3);
   lastReferenceOnOwnLane();
   cancelAndChunks();
+  separateRequests(false);
+  separateRequests(true);
   replyFault();
   closeForExit();
   executorStop();

@@ -61,7 +61,7 @@ describe('CUDA path', { skip }, () => {
         const std = order === 'bgr' ? [0.225, 0.224, 0.229] : [0.229, 0.224, 0.225];
         assert.ok(maxLevelDiff(a.tensor, b.tensor, std) <= 1.0001, `max diff ${maxLevelDiff(a.tensor, b.tensor, std)} levels`);
         // the kernel writing channels-last memory gives the same tensor (read back as NCHW)
-        const nhwc = await loadModel(model('sidecar.torchscript'), { device: 'cuda', metadata, channelsLast: true });
+        const nhwc = await loadModel(model('sidecar.torchscript'), { device: 'cuda', metadata, cuda: { channelsLast: true } });
         const c = await nhwc.preprocess(photos);
         assert.ok(maxLevelDiff(a.tensor, c.tensor, std) <= 1.0001, `channels-last: max diff ${maxLevelDiff(a.tensor, c.tensor, std)} levels`);
         await nhwc.dispose();
@@ -82,7 +82,7 @@ describe('CUDA path', { skip }, () => {
     for (const [precision, tol, channelsLast] of [['fp32', 1e-4, false], ['fp16', 2e-2, false], ['fp16', 2e-2, true]] as const) {
       it(`${name} ${precision}${channelsLast ? ' channels-last' : ''}: confidences within ${tol} of the CPU's on every photo`, async () => {
         const cpu = await loadModel(model(`${name}.torchscript`), { device: 'cpu' });
-        const gpu = await loadModel(model(`${name}.torchscript`), { device: 'cuda', precision, channelsLast });
+        const gpu = await loadModel(model(`${name}.torchscript`), { device: 'cuda', precision, cuda: { channelsLast } });
         // the same input tensor on both, so that only inference differs
         const batch = await cpu.preprocess(photos);
         const a = await cpu.infer(batch.tensor, photos.length);
@@ -129,8 +129,8 @@ describe('CUDA path', { skip }, () => {
   });
 
   it('nvJPEG-decoded and sharp-decoded JPEGs give the same top class', { skip: !info.nvjpeg && 'built without nvJPEG' }, async () => {
-    const gpu = await loadModel(model('resnet18.torchscript'), { device: 'cuda', decode: 'gpu' });
-    const cpu = await loadModel(model('resnet18.torchscript'), { device: 'cuda', decode: 'cpu' });
+    const gpu = await loadModel(model('resnet18.torchscript'), { device: 'cuda', cuda: { decode: 'gpu' } });
+    const cpu = await loadModel(model('resnet18.torchscript'), { device: 'cuda', cuda: { decode: 'cpu' } });
     const jpegs = await Promise.all(photos.map((p) => sharp(p).removeAlpha().jpeg({ quality: 95 }).toBuffer()));
     const viaGpu = await gpu.classifyBatch(jpegs, { fullPrecision: true });
     const viaCpu = await cpu.classifyBatch(jpegs, { fullPrecision: true });

@@ -1,0 +1,66 @@
+/**
+ * Encoded images -> pixels on the CPU: the accepted formats sniffed from the first bytes, then sharp
+ * (off the event loop, EXIF orientation applied). Raw pixels pass through untouched.
+ */
+import sharp from 'sharp';
+import type { NativeFrame } from '../native/binding';
+import { DecodeError, InvalidImageError } from '../errors';
+import type { Source } from './source';
+
+/** sharp's default limitInputPixels (0x3FFF * 0x3FFF). */
+export const DEFAULT_PIXEL_LIMIT = 268402689;
+
+export interface DecodedImage {
+  frame: NativeFrame;
+  /** Set when the input was a file path. */
+  imagePath?: string;
+}
+
+/** The encoded formats accepted, by their first bytes; anything else (SVG, PDF, …) is refused before sharp sees it. */
+export const ACCEPTED_FORMATS = 'JPEG, PNG, WebP, GIF, TIFF, AVIF';
+
+/** Which accepted format `bytes` starts like, or undefined. */
+export function sniffFormat(bytes: Uint8Array): 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif' | undefined {
+  const at = (offset: number, text: string) => bytes.byteLength >= offset + text.length && [...text].every((c, i) => bytes[offset + i] === c.charCodeAt(0));
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (at(0, '\x89PNG\r\n\x1a\n')) return 'png';
+  if (at(0, 'RIFF') && at(8, 'WEBP')) return 'webp';
+  if (at(0, 'GIF87a') || at(0, 'GIF89a')) return 'gif';
+  if (at(0, 'II*\0') || at(0, 'MM\0*') || at(0, 'II+\0') || at(0, 'MM\0+')) return 'tiff';
+  if (at(4, 'ftyp')) return 'avif'; // an ISO media file: AVIF (HEIF); sharp tells the rest apart
+  return undefined;
+}
+
+/** Decodes encoded image bytes with sharp (off the event loop), EXIF orientation applied. */
+export async function decode(bytes: Uint8Array, name: string, pixelLimit: number): Promise<NativeFrame> {
+  if (bytes.byteLength === 0) throw new DecodeError(`${name} is empty: expected encoded image bytes (${ACCEPTED_FORMATS})`);
+  if (sniffFormat(bytes) === undefined) {
+    const svg = /^\s*(<\?xml|<svg|<!DOCTYPE svg)/i.test(Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 256)).toString('latin1'));
+    throw new DecodeError(`${name} is not a supported image: expected ${ACCEPTED_FORMATS}${svg ? ' (SVG is not accepted: rasterise it first)' : ''}`);
+  }
+  try {
+    let pipeline = sharp(bytes, { limitInputPixels: pixelLimit > 0 ? pixelLimit : false }).rotate().removeAlpha();
+    let { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1 && info.channels !== 3) {
+      // e.g. CMYK: let libvips convert to sRGB
+      pipeline = sharp(bytes, { limitInputPixels: pixelLimit > 0 ? pixelLimit : false }).rotate().toColourspace('srgb').removeAlpha();
+      ({ data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
+    }
+    return { data, width: info.width, height: info.height, format: info.channels === 1 ? 'gray' : 'rgb' };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/pixel limit/i.test(message)) {
+      throw new InvalidImageError(`${name} exceeds the pixel limit of ${pixelLimit}; raise limitInputPixels to accept it`, { cause: error });
+    }
+    if (/unsupported image format/i.test(message)) {
+      throw new DecodeError(`${name} is not a supported image (${ACCEPTED_FORMATS}): ${message}`, { cause: error });
+    }
+    throw new DecodeError(`${name} could not be decoded (corrupt or truncated?): ${message}`, { cause: error });
+  }
+}
+
+/** Decodes a source on the CPU (raw pixels pass through untouched). */
+export async function toFrame(source: Source, pixelLimit: number): Promise<DecodedImage> {
+  if (source.kind === 'raw') return { frame: source.frame };
+  return { frame: await decode(source.bytes, source.name, pixelLimit), imagePath: source.imagePath };
+}

@@ -1,0 +1,211 @@
+/**
+ * The C++/JS boundary, declared in one place (its C++ side: native/addon/): loads the addon through
+ * node-gyp-build (prebuilds/ first, then build/Release) and types its surface by hand. Nothing
+ * outside lib/native/ touches the native module directly.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
+import { BindingError } from '../errors';
+import type { BuildInfo, PixelFormat } from '../types';
+
+/** Pixels handed to C++, read in place. */
+export interface NativeFrame {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  format: PixelFormat;
+}
+
+/** Everything the native side needs to feed a model, already validated. */
+export interface NativeConfig {
+  width: number;
+  height: number;
+  resize: 'stretch' | 'letterbox' | 'center-crop';
+  /** Pad value 0..255. */
+  pad: number;
+  channelOrder: 'rgb' | 'bgr';
+  /** Per tensor plane (already permuted for BGR models). */
+  mean: [number, number, number];
+  std: [number, number, number];
+  activation: 'softmax' | 'sigmoid' | 'none';
+  /** 0 = unlimited. */
+  maxPixels: number;
+  preprocessThreads: number;
+}
+
+export interface NativeScores {
+  /** rows x cols confidences, row-major, after the activation. */
+  scores: Float64Array;
+  rows: number;
+  cols: number;
+  /** Host milliseconds spent filling the input (CPU preprocessing, or copies into pinned staging). */
+  prepareMs: number;
+  /** Milliseconds the backend ran the request's batch: filling the input (`prepareMs`), then inference and the activation. */
+  runMs: number;
+}
+
+/** The scheduler's batching, already validated. */
+export interface NativeBatching {
+  maxBatchSize: number;
+  maxDelayMs: number;
+  maxQueue: number;
+  /** 0 = no bound. */
+  maxQueuedPixels: number;
+  /** false: each request runs as its own batch (requests are never combined). */
+  combine: boolean;
+}
+
+/** A settled request of the model's scheduler. */
+export interface NativeReply extends NativeScores {
+  /** Images in the batch the request ran in. */
+  batchSize: number;
+  /** Milliseconds from enqueue to the start of its batch. */
+  queuedMs: number;
+  /** Milliseconds its batch ran on the scheduler's lane (preprocessing and inference). */
+  computeMs: number;
+  /** Encoded (GPU-decoded) requests: width, height per image. */
+  sizes?: Int32Array;
+}
+
+/** The scheduler's counters. */
+export interface NativeQueueStats {
+  /** Backend runs of images (a request larger than maxBatchSize counts one per chunk). */
+  batches: number;
+  images: number;
+  /** batch size -> batches of that size (sizes above maxBatchSize counted at maxBatchSize). */
+  batchSizes: Record<string, number>;
+  queuedImages: number;
+  /** Decoded pixels of the queued frames. */
+  queuedPixels: number;
+  queuedRequests: number;
+  running: boolean;
+  /** Requests accepted, and requests completed (each exactly once: equal once all have settled). */
+  submitted: number;
+  completed: number;
+  succeeded: number;
+  failed: number;
+  inFlight: number;
+  /** Summed over succeeded requests: time queued, and time their batch ran. */
+  queueMsTotal: number;
+  computeMsTotal: number;
+  /** Backend executions of every kind (batches, chunks, infer, tokens). */
+  executions: number;
+  /** Batches the model can run at once (1 on the CPU, one per CUDA stream on a GPU). */
+  lanes: number;
+}
+
+/**
+ * The JS handle of a model's native scheduler, the one owner of its backend: every method is a
+ * request on it. Inputs are read in place until the request settles.
+ */
+export interface NativeModel {
+  /** [sync] Sets the scheduler's batching once; a second call throws ERR_INVALID_ARGUMENT. */
+  startQueue(options: NativeBatching): void;
+  /**
+   * [sync] Queues frames (or JPEGs for GPU decoding when `encoded`); returns the request's Promise and a
+   * cancel function (a request cancelled before its batch starts rejects with ERR_ABORTED). Throws
+   * ERR_QUEUE_FULL / ERR_DISPOSED.
+   */
+  enqueue(images: NativeFrame[] | Uint8Array[], encoded: boolean): [Promise<NativeReply>, () => void];
+  /** [sync] Free and total bytes of the model's GPU; null on the CPU. */
+  gpuMemory(): { freeBytes: number; totalBytes: number } | null;
+  /** [sync] The scheduler's counters. */
+  queueStats(): NativeQueueStats | null;
+  /** [async] Preprocessing alone: n*3*H*W floats. */
+  preprocess(frames: NativeFrame[]): Promise<Float32Array>;
+  /** [async] Runs a token model (CLIP's text encoder) on `n` rows of int32 ids; raw outputs. */
+  runTokens(ids: Int32Array, n: number): Promise<NativeReply>;
+  /** [async] Runs an NCHW tensor of `n` images (in chunks of maxBatchSize). */
+  infer(tensor: Float32Array, n: number): Promise<NativeReply>;
+  /** [async] GPU decoding + preprocessing alone. */
+  preprocessEncoded(images: Uint8Array[]): Promise<Float32Array>;
+  /** [sync] Sets preprocessing and activation; throws ERR_INVALID_ARGUMENT. */
+  configure(config: NativeConfig): void;
+  /**
+   * [async] Queued requests reject with ERR_DISPOSED, running batches finish, then the backend and all
+   * its memory are freed on the scheduler's lane and the promise resolves; later calls throw ERR_DISPOSED.
+   */
+  dispose(): Promise<void>;
+  /** The TorchScript extra file `metadata.json`, or null. */
+  readonly metadata: string | null;
+  readonly backend: 'torch' | 'tensorrt';
+  readonly device: string;
+  /** The backend decodes JPEGs on the GPU. */
+  readonly gpuDecode: boolean;
+}
+
+/** What the native loader takes, already validated (flat: the C++ side has one options struct). */
+export interface NativeLoadOptions {
+  backend: 'auto' | 'torch' | 'tensorrt';
+  maxBatchSize: number;
+  workspaceMb: number;
+  device: string;
+  /** 0 = the process's adaptive team. */
+  threads: number;
+  optimize: boolean;
+  precision: 'fp32' | 'fp16' | 'int8';
+  cudaGraphs: boolean;
+  channelsLast: boolean;
+  cudaStreams?: number;
+  calibration?: Float32Array;
+  calibrationImages?: number;
+}
+
+export interface NativeBinding {
+  /** [async] Loads a TorchScript file; rejects with ERR_MODEL_LOAD / ERR_UNSUPPORTED. */
+  loadModel(
+    file: string,
+    options: NativeLoadOptions,
+  ): Promise<NativeModel>;
+  /** [async] The CPU preprocessing without a model (TensorRT int8 calibration images). */
+  preprocess(frames: NativeFrame[], config: NativeConfig): Promise<Float32Array>;
+  /** [sync] For a process about to exit: finishes running batches, fails queued ones, stops the torch thread. */
+  shutdown(): void;
+  /** [sync] Test hook: building the reply at this position of a batch throws (-1: off). */
+  _setReplyFault(position: number): void;
+  /** [sync] What the binary was built with. */
+  buildInfo(): Omit<BuildInfo, 'binary'>;
+}
+
+/** The package folder (the one holding binding.gyp), from lib/ or dist/lib/. */
+export const packageRoot = ((): string => {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'binding.gyp')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
+
+let cached: { binding: NativeBinding; file: string } | undefined;
+
+/** Loads the addon once; throws a BindingError that says how to fix a failed load. */
+export function native(): { binding: NativeBinding; file: string } {
+  if (cached) return cached;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeGypBuild = require('node-gyp-build') as { (dir: string): NativeBinding; resolve(dir: string): string };
+  let file = '(not found)';
+  try {
+    // EDGE_CLASSIFY_BINARY: a .node file to load instead (e.g. the sanitizer build of scripts/asan-suite.sh)
+    const override = process.env.EDGE_CLASSIFY_BINARY;
+    file = override ? path.resolve(override) : nodeGypBuild.resolve(packageRoot);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const binding = (override ? require(file) : nodeGypBuild(packageRoot)) as NativeBinding;
+    cached = { binding, file };
+    // Nothing may run in native threads while the C++ runtime tears libtorch down after 'exit'.
+    if (isMainThread) process.once('exit', () => binding.shutdown());
+    return cached;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new BindingError(
+      [
+        `Could not load the edge-classify native addon for ${process.platform}-${process.arch} (Node ${process.version}).`,
+        `Binary: ${file}`,
+        `Error: ${reason}`,
+        'Possible fixes:',
+        '- build it: `npm run build:native` (needs cmake, a C++17 compiler and libtorch: see the README);',
+        '- if libtorch moved since the build (libc10.so / libtorch_cpu.so not found), rebuild, or set LD_LIBRARY_PATH to its lib/ folder;',
+        '- set LIBTORCH or Torch_DIR to choose the libtorch to build against.',
+      ].join('\n'),
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,27 @@
+/** Options of one call (classify, classifyBatch, outputs, CLIP's calls), checked before any work starts. */
+import { boolean, invalid, number, optionsObject } from './validate';
+
+/** A call's cancellation, checked: pass to CallControl.of() when the call starts. */
+export interface ControlOptions {
+  signal: AbortSignal | undefined;
+  timeoutMs: number | undefined;
+}
+
+function control(o: Record<string, unknown>): ControlOptions {
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalid('options.signal', 'an AbortSignal', o.signal);
+  const timeoutMs = o.timeoutMs === undefined ? undefined : number('options.timeoutMs', o.timeoutMs, 0, 2 ** 31 - 1);
+  return { signal: o.signal as AbortSignal | undefined, timeoutMs };
+}
+
+/** The options of a call that takes only `signal` and `timeoutMs`. */
+export function controlOptions(options: unknown): ControlOptions {
+  return control(optionsObject('options', options, ['signal', 'timeoutMs'] as const));
+}
+
+/** classify()'s options: the threshold, rounding and the call's cancellation. */
+export function classifyOptions(options: unknown): ControlOptions & { threshold: number | undefined; fullPrecision: boolean } {
+  const o = optionsObject('options', options, ['confidence', 'fullPrecision', 'signal', 'timeoutMs'] as const);
+  const threshold = o.confidence === undefined ? undefined : number('options.confidence', o.confidence, 0, 1);
+  const fullPrecision = o.fullPrecision === undefined ? false : boolean('options.fullPrecision', o.fullPrecision);
+  return { threshold, fullPrecision, ...control(o) };
+}

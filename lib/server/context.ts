@@ -1,0 +1,56 @@
+/**
+ * What every route works with, built once by createServer from its options: the models, the limits,
+ * and the steps routes share (model lookup, confidence, an image given as {type, value}, the budget).
+ */
+import { formBase64Image, type FetchImage } from '../input';
+import type { Clip } from '../clip/clip';
+import type { Model } from '../model';
+import { HttpError } from './http-error';
+import { checkImageBudget } from './limits';
+
+/** A model id as Roboflow names them: "project/version". */
+const MODEL_ID = /^[^/\s]+\/[^/\s]+$/;
+
+export interface RouteContext {
+  models: Record<string, Model>;
+  clip?: Clip;
+  /** Time allowed to classify one request (queue included), ms. */
+  timeoutMs: number;
+  /** Most images in one request. */
+  maxImages: number;
+  /** Bytes all URL fetches of one request may take together. */
+  maxUrlBytes: number;
+  fetchImage: FetchImage;
+  /** Throws HttpError 400 when the images' sides or pixels are over the server's budget (from their headers). */
+  withinBudget(images: readonly Buffer[], names: readonly string[]): Promise<void>;
+}
+
+export function routeContext(options: Omit<RouteContext, 'withinBudget'> & { maxSide: number; maxRequestPixels: number }): RouteContext {
+  const { maxSide, maxRequestPixels, ...rest } = options;
+  return { ...rest, withinBudget: (images, names) => checkImageBudget(images, names, maxSide, maxRequestPixels) };
+}
+
+/** The model a client names; 400 for a malformed id, 404 for one this server was not given. */
+export function modelFor(context: RouteContext, id: string): Model {
+  if (!MODEL_ID.test(id)) throw new HttpError(400, `model_id must be "project/version", got '${id.slice(0, 100)}'`);
+  const model = Object.hasOwn(context.models, id) ? context.models[id] : undefined;
+  if (!model) throw new HttpError(404, `no model '${id}' here; this server has: ${Object.keys(context.models).join(', ')}`);
+  return model;
+}
+
+/** A client's confidence threshold: undefined when absent, else a number in 0..1 (400 otherwise). */
+export function confidenceOf(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const c = Number(value);
+  if (!(c >= 0 && c <= 1)) throw new HttpError(400, `confidence must be a number between 0 and 1, got '${String(value)}'`);
+  return c;
+}
+
+/** An image of a JSON body, `{ type: 'base64' | 'url', value }`; `what` names it in messages. */
+export async function imageOf(context: RouteContext, image: unknown, what: string, budget: { left: number }): Promise<Buffer> {
+  const { type, value } = (image ?? {}) as { type?: unknown; value?: unknown };
+  if (typeof value !== 'string') throw new HttpError(400, `${what}.value must be a string`);
+  if (type === 'base64') return formBase64Image(value, `${what}.value`);
+  if (type === 'url') return context.fetchImage(value, budget);
+  throw new HttpError(400, `${what}.type must be 'base64' or 'url'`);
+}
