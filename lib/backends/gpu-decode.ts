@@ -10,7 +10,7 @@ import type { Source } from '../input/source';
 export function usesGpuDecode(decode: 'auto' | 'cpu' | 'gpu', native: { gpuDecode: boolean; device: string }): boolean {
   if (decode === 'gpu' && !native.gpuDecode) {
     throw new UnsupportedError(
-      `cuda.decode: 'gpu' needs a model on a CUDA device and a build with nvJPEG (this model runs on ${native.device}); use decode: 'auto' or 'cpu'`,
+      `cuda.decode: 'gpu' needs a model on a CUDA device and a build with nvJPEG (this model runs on ${native.device}); use cuda: { decode: 'auto' } or 'cpu'`,
     );
   }
   return decode !== 'cpu' && native.gpuDecode;
