@@ -9,6 +9,7 @@
       "sources": [
         "native/core/image.cc",
         "native/core/preprocess.cc",
+        "native/core/roboflow_steps.cc",
         "native/core/postprocess.cc",
         "native/core/classifier.cc",
         "native/core/torch_backend.cc",

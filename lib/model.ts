@@ -9,11 +9,11 @@ import { gpuBatch } from './backends/gpu-decode';
 import { CallControl } from './control';
 import { DisposedError, fromNative } from './errors';
 import { toFrame } from './input/decode';
-import { toSource, type Source } from './input/source';
+import { toSources, type Source } from './input/source';
 import { loadParts, type LoadedModel } from './load';
 import type { NativeFrame, NativeModel, NativeReply } from './native/binding';
 import { MAX_BATCH_SIZE } from './options/batching';
-import { classifyOptions, controlOptions } from './options/call';
+import { classifyOptions, controlOptions, type Disabled } from './options/call';
 import { integer, invalid } from './options/validate';
 import { pace } from './pace';
 import { multiLabel, singleLabel } from './results';
@@ -21,6 +21,7 @@ import { CallStats } from './stats';
 import type { CallTiming, ClassifyOptions, ImageInput, LoadOptions, ModelInfo, ModelStats, PreprocessedBatch, ResultFor, Task } from './types';
 
 type Size = { width: number; height: number };
+const NONE_DISABLED: Disabled = { mask: 0, autoOrient: false };
 /** One batch's native reply, the images' sizes and where its time went (the call path fills in the rest). */
 type Inferred = { out: NativeReply; sizes: Size[]; timing: Pick<CallTiming, 'decodeMs' | 'decodedOn' | 'nativeMs' | 'prepareMs' | 'computeMs'> };
 
@@ -42,6 +43,8 @@ export class Model<T extends Task = Task> {
   readonly #pixelLimit: number;
   readonly #gpuDecode: boolean;
   readonly #maxBatchSize: number;
+  /** EXIF orientation applied when decoding (a Roboflow package may say not to). */
+  readonly #autoOrient: boolean;
   readonly #stats = new CallStats();
   #disposed = false;
   /** Settles once the native scheduler has freed the backend and its memory. */
@@ -52,7 +55,10 @@ export class Model<T extends Task = Task> {
     this.#native = parts.native;
     this.#info = parts.info;
     this.#pixelLimit = parts.pixelLimit;
-    this.#gpuDecode = parts.gpuDecode;
+    const steps = parts.info.metadata.preprocessing;
+    // GPU decoding only for models without Roboflow steps (the steps read host pixels: roboflow_steps.h)
+    this.#gpuDecode = parts.gpuDecode && steps === undefined;
+    this.#autoOrient = steps?.auto_orient ?? true;
     this.#maxBatchSize = parts.maxBatchSize;
   }
 
@@ -105,7 +111,7 @@ export class Model<T extends Task = Task> {
     const control = CallControl.of(signal, timeoutMs);
     const start = performance.now();
     const work = async () => {
-      const { out } = await this.#infer(await this.#resolve(images, 'images', control), control);
+      const { out } = await this.#infer(await this.#resolve(images, 'images', control), control, NONE_DISABLED);
       await pace();
       this.#stats.succeeded(performance.now() - start, out.queuedMs);
       return rows(out);
@@ -117,12 +123,12 @@ export class Model<T extends Task = Task> {
   async preprocess(images: readonly ImageInput[]): Promise<PreprocessedBatch> {
     nonEmpty(images);
     this.#live();
-    const sources = await this.#sources(images, 'images');
+    const sources = await toSources(images, 'images', this.#pixelLimit);
     const { width, height } = this.#info.metadata.input;
     const shape: PreprocessedBatch['shape'] = [images.length, 3, height, width];
     const jpegs = gpuBatch(this.#gpuDecode, sources);
     if (jpegs) return { tensor: await this.#nativeCall(() => this.#native.preprocessEncoded(jpegs)), shape, sizes: [], decodedOn: 'gpu' };
-    const decoded = await Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit)));
+    const decoded = await Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit, this.#autoOrient)));
     const tensor = await this.#nativeCall(() => this.#native.preprocess(decoded.map((d) => d.frame)));
     return { tensor, shape, sizes: decoded.map((d) => ({ width: d.frame.width, height: d.frame.height })), decodedOn: 'cpu' };
   }
@@ -185,27 +191,9 @@ export class Model<T extends Task = Task> {
     }
   }
 
-  /** Each input resolved; synchronously unless a string may name a file (no promise on the hot path). */
-  #sources(images: readonly ImageInput[], name: string): Source[] | Promise<Source[]> {
-    const single = name === 'image';
-    const sources: (Source | Promise<Source>)[] = [];
-    let pending = false;
-    try {
-      for (let i = 0; i < images.length; i++) {
-        const source = toSource(images[i], single ? name : `${name}[${i}]`, this.#pixelLimit);
-        pending ||= source instanceof Promise;
-        sources.push(source);
-      }
-    } catch (error) {
-      for (const s of sources) if (s instanceof Promise) s.catch(() => undefined); // settles later; nobody waits for it
-      throw error;
-    }
-    return pending ? Promise.all(sources) : (sources as Source[]);
-  }
-
-  /** #sources, raced against the call's control when it has to wait. */
+  /** toSources(), raced against the call's control when it has to wait. */
   #resolve(images: readonly ImageInput[], name: string, control: CallControl): Source[] | Promise<Source[]> {
-    const sources = this.#sources(images, name);
+    const sources = toSources(images, name, this.#pixelLimit);
     return sources instanceof Promise ? control.race(sources) : sources;
   }
 
@@ -224,10 +212,10 @@ export class Model<T extends Task = Task> {
   }
 
   /** Decode + preprocess + inference: nvJPEG on the GPU when it applies (falling back to sharp if it fails), else sharp. */
-  async #infer(sources: Source[], control: CallControl): Promise<Inferred> {
+  async #infer(sources: Source[], control: CallControl, disabled: Disabled): Promise<Inferred> {
     const times = (out: NativeReply, submitted: number) => ({ nativeMs: performance.now() - submitted, prepareMs: out.prepareMs, computeMs: out.runMs - out.prepareMs });
     const start = performance.now();
-    const jpegs = gpuBatch(this.#gpuDecode, sources);
+    const jpegs = gpuBatch(this.#gpuDecode && !disabled.autoOrient, sources);
     if (jpegs) {
       try {
         const out = await this.#submit(jpegs, true, control);
@@ -240,9 +228,11 @@ export class Model<T extends Task = Task> {
       }
     }
     const encoded = sources.some((s) => s.kind === 'encoded');
-    const frames = encoded
-      ? (await control.race(Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit))))).map((d) => d.frame)
+    const autoOrient = this.#autoOrient && !disabled.autoOrient;
+    let frames = encoded
+      ? (await control.race(Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit, autoOrient))))).map((d) => d.frame)
       : sources.map((s) => (s as { frame: NativeFrame }).frame); // raw pixels: nothing to wait for
+    if (disabled.mask !== 0) frames = frames.map((f) => ({ ...f, disabled: disabled.mask }));
     const submitted = performance.now();
     const out = await this.#submit(frames, false, control);
     return { out, sizes: frames.map((f) => ({ width: f.width, height: f.height })), timing: { decodeMs: submitted - start, decodedOn: encoded ? 'cpu' : 'none', ...times(out, submitted) } };
@@ -250,17 +240,25 @@ export class Model<T extends Task = Task> {
 
   #run(images: readonly ImageInput[], options: ClassifyOptions | undefined, name: string): Promise<ResultFor<T>[]> {
     const start = performance.now();
-    const { threshold, fullPrecision, signal, timeoutMs } = classifyOptions(options);
+    const { threshold, fullPrecision, disabled, signal, timeoutMs } = classifyOptions(options);
     this.#live();
     const control = CallControl.of(signal, timeoutMs);
-    return this.#stats.track(this.#classify(images, name, start, control, threshold, fullPrecision), control);
+    return this.#stats.track(this.#classify(images, name, start, control, threshold, fullPrecision, disabled), control);
   }
 
-  async #classify(images: readonly ImageInput[], name: string, start: number, control: CallControl, threshold: number | undefined, fullPrecision: boolean): Promise<ResultFor<T>[]> {
+  async #classify(
+    images: readonly ImageInput[],
+    name: string,
+    start: number,
+    control: CallControl,
+    threshold: number | undefined,
+    fullPrecision: boolean,
+    disabled: Disabled,
+  ): Promise<ResultFor<T>[]> {
     const resolved = this.#resolve(images, name, control);
     const sources = resolved instanceof Promise ? await resolved : resolved;
     const sourcesMs = performance.now() - start;
-    const { out, sizes, timing } = await this.#infer(sources, control);
+    const { out, sizes, timing } = await this.#infer(sources, control, disabled);
     const end = performance.now();
     const wait = pace();
     if (wait) await wait;

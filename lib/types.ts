@@ -10,8 +10,12 @@
 /** Where inference runs. `'auto'` picks CUDA when this build and machine have a GPU, else the CPU. */
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
 
-/** How an image is fitted to the model's input size. */
-export type ResizeMode = 'stretch' | 'letterbox' | 'center-crop';
+/**
+ * How an image is fitted to the model's input size. `'center-crop'`: the shorter side resized to the
+ * input, the middle cut out. `'crop'`: the middle input-sized window cut out without resizing, a
+ * smaller image centred on the pad colour (Roboflow's inference_config.json "center-crop").
+ */
+export type ResizeMode = 'stretch' | 'letterbox' | 'center-crop' | 'crop';
 
 /** Letterbox padding colour: black 0, white 255, grey 114 (Roboflow's "Fit (grey edges) in"). */
 export type PadColor = 'black' | 'white' | 'grey';
@@ -39,8 +43,22 @@ export interface ModelMetadata {
   input: { width: number; height: number };
   /** Default `'stretch'` (Roboflow's default "Stretch to"). */
   resize: ResizeMode;
-  /** Letterbox padding. Default `'black'`. */
-  pad: PadColor;
+  /** Letterbox padding: a colour name or a value 0..255 for every channel. Default `'black'`. */
+  pad: PadColor | number;
+  /**
+   * How a letterbox's scaled size is rounded: `'exact'` (integer arithmetic, the default), `'legacy'`
+   * (Roboflow's legacy server: aspect ratio in floating point), `'scale'` (Roboflow's default server:
+   * `min(W/w, H/h)` in floating point). They differ by a pixel for some sizes.
+   */
+  letterbox_rounding?: 'exact' | 'legacy' | 'scale';
+  /**
+   * How the bilinear resize computes: `'float'` (the default: no rounding) or `'opencv-uint8'`, bit for bit
+   * as OpenCV's cv2.resize on 8-bit images (11-bit fixed-point weights, results rounded to 8 bits) — what
+   * Roboflow's servers feed their models after a uint8 resize.
+   */
+  interpolation?: 'float' | 'opencv-uint8';
+  /** Roboflow's image preprocessing steps before the resize (read from a Roboflow package). Default: none. */
+  preprocessing?: PreprocessingSteps;
   /** Per-channel mean, in R, G, B order, applied after `x / 255`. Default `[0.5, 0.5, 0.5]`. */
   mean: [number, number, number];
   /** Per-channel standard deviation, in R, G, B order. Default `[0.5, 0.5, 0.5]`. */
@@ -58,8 +76,30 @@ export interface ModelMetadata {
   description?: string;
 }
 
-/** Where the metadata of a loaded model came from. */
-export type MetadataSource = 'torchscript' | 'onnx' | 'sidecar' | 'roboflow' | 'options';
+/**
+ * Roboflow's preprocessing steps, applied in native code before the resize, per source pixel (no copy
+ * of the image). See the README's "Roboflow package support".
+ */
+export interface PreprocessingSteps {
+  /**
+   * Which Roboflow server the steps follow. `'inference-models'` (its default path, packages with
+   * inference_config.json): static crop -> grayscale -> contrast, the equalizations by scikit-image over
+   * all channels. `'legacy'` (environment.json): static crop -> contrast -> grayscale, the equalizations
+   * by OpenCV on gray.
+   */
+  flavor: 'inference-models' | 'legacy';
+  /** Apply the EXIF orientation when decoding. Default `true`. */
+  auto_orient: boolean;
+  /** Percent bounds of the window kept, converted to pixels by truncation. */
+  static_crop?: { x_min: number; y_min: number; x_max: number; y_max: number };
+  /** To gray (OpenCV's weights), replicated to three channels. */
+  grayscale: boolean;
+  /** `'Adaptive Equalization'` is not implemented: loading such a package fails with UnsupportedError. */
+  contrast?: 'Contrast Stretching' | 'Histogram Equalization' | 'Adaptive Equalization';
+}
+
+/** Where the metadata of a loaded model came from: `'roboflow'` is environment.json, `'roboflow-inference-config'` inference_config.json. */
+export type MetadataSource = 'torchscript' | 'onnx' | 'sidecar' | 'roboflow' | 'roboflow-inference-config' | 'options';
 
 /**
  * Options of {@link loadModel}. Options that mean something on every backend sit at the top; those of
@@ -177,6 +217,19 @@ export interface ClassifyOptions {
   signal?: AbortSignal;
   /** Rejects with TimeoutError after this many milliseconds (and drops the call if it has not started). */
   timeoutMs?: number;
+  /**
+   * Switches the model's Roboflow preprocessing steps off for this call, as Roboflow's
+   * `disable_preproc_auto_orient`, `…_contrast`, `…_grayscale`, `…_static_crop` request flags do.
+   */
+  disablePreprocessing?: DisablePreprocessing;
+}
+
+/** Steps to switch off for one call (each default `false`). */
+export interface DisablePreprocessing {
+  autoOrient?: boolean;
+  contrast?: boolean;
+  grayscale?: boolean;
+  staticCrop?: boolean;
 }
 
 /**

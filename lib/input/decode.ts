@@ -31,19 +31,23 @@ export function sniffFormat(bytes: Uint8Array): 'jpeg' | 'png' | 'webp' | 'gif' 
   return undefined;
 }
 
-/** Decodes encoded image bytes with sharp (off the event loop), EXIF orientation applied. */
-export async function decode(bytes: Uint8Array, name: string, pixelLimit: number): Promise<NativeFrame> {
+/** Decodes encoded image bytes with sharp (off the event loop), EXIF orientation applied unless `autoOrient` is false. */
+export async function decode(bytes: Uint8Array, name: string, pixelLimit: number, autoOrient = true): Promise<NativeFrame> {
   if (bytes.byteLength === 0) throw new DecodeError(`${name} is empty: expected encoded image bytes (${ACCEPTED_FORMATS})`);
   if (sniffFormat(bytes) === undefined) {
     const svg = /^\s*(<\?xml|<svg|<!DOCTYPE svg)/i.test(Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 256)).toString('latin1'));
     throw new DecodeError(`${name} is not a supported image: expected ${ACCEPTED_FORMATS}${svg ? ' (SVG is not accepted: rasterise it first)' : ''}`);
   }
   try {
-    let pipeline = sharp(bytes, { limitInputPixels: pixelLimit > 0 ? pixelLimit : false }).rotate().removeAlpha();
+    const open = () => {
+      const image = sharp(bytes, { limitInputPixels: pixelLimit > 0 ? pixelLimit : false });
+      return autoOrient ? image.rotate() : image;
+    };
+    let pipeline = open().removeAlpha();
     let { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 1 && info.channels !== 3) {
       // e.g. CMYK: let libvips convert to sRGB
-      pipeline = sharp(bytes, { limitInputPixels: pixelLimit > 0 ? pixelLimit : false }).rotate().toColourspace('srgb').removeAlpha();
+      pipeline = open().toColourspace('srgb').removeAlpha();
       ({ data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
     }
     return { data, width: info.width, height: info.height, format: info.channels === 1 ? 'gray' : 'rgb' };
@@ -60,7 +64,7 @@ export async function decode(bytes: Uint8Array, name: string, pixelLimit: number
 }
 
 /** Decodes a source on the CPU (raw pixels pass through untouched). */
-export async function toFrame(source: Source, pixelLimit: number): Promise<DecodedImage> {
+export async function toFrame(source: Source, pixelLimit: number, autoOrient = true): Promise<DecodedImage> {
   if (source.kind === 'raw') return { frame: source.frame };
-  return { frame: await decode(source.bytes, source.name, pixelLimit), imagePath: source.imagePath };
+  return { frame: await decode(source.bytes, source.name, pixelLimit, autoOrient), imagePath: source.imagePath };
 }

@@ -51,3 +51,24 @@ async function readFileInput(file: string, name: string, explicit: boolean): Pro
   }
   return { kind: 'encoded', bytes: await fs.readFile(file), name: `${name} (${file})`, imagePath: file };
 }
+
+/**
+ * Every input of a call resolved (`name` is "image" for a single input, else the array's name);
+ * synchronously unless a string may name a file (no promise on the hot path).
+ */
+export function toSources(images: readonly ImageInput[], name: string, pixelLimit: number): Source[] | Promise<Source[]> {
+  const single = name === 'image';
+  const sources: (Source | Promise<Source>)[] = [];
+  let pending = false;
+  try {
+    for (let i = 0; i < images.length; i++) {
+      const source = toSource(images[i], single ? name : `${name}[${i}]`, pixelLimit);
+      pending ||= source instanceof Promise;
+      sources.push(source);
+    }
+  } catch (error) {
+    for (const s of sources) if (s instanceof Promise) s.catch(() => undefined); // settles later; nobody waits for it
+    throw error;
+  }
+  return pending ? Promise.all(sources) : (sources as Source[]);
+}

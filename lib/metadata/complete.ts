@@ -1,8 +1,8 @@
 /**
  * Metadata validated field by field and completed with the defaults, whatever file it came from.
  */
-import { ModelLoadError } from '../errors';
-import type { ModelMetadata } from '../types';
+import { ModelLoadError, UnsupportedError } from '../errors';
+import type { ModelMetadata, PreprocessingSteps } from '../types';
 
 export const DEFAULTS: Omit<ModelMetadata, 'class_names' | 'input'> = {
   task: 'single-label',
@@ -26,6 +26,26 @@ function check(ok: boolean, where: string, field: string, expected: string, valu
 const isTriple = (v: unknown): boolean =>
   Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 
+const CONTRASTS = ['Contrast Stretching', 'Histogram Equalization', 'Adaptive Equalization'];
+
+/** The preprocessing steps' fields, checked (`where` names the source). */
+function checkSteps(p: PreprocessingSteps, where: string): void {
+  check(typeof p === 'object' && p !== null && !Array.isArray(p), where, 'preprocessing', 'an object', p);
+  check(p.flavor === 'inference-models' || p.flavor === 'legacy', where, 'preprocessing.flavor', "'inference-models' or 'legacy'", p.flavor);
+  check(typeof p.auto_orient === 'boolean', where, 'preprocessing.auto_orient', 'a boolean', p.auto_orient);
+  check(typeof p.grayscale === 'boolean', where, 'preprocessing.grayscale', 'a boolean', p.grayscale);
+  if (p.contrast !== undefined) check(CONTRASTS.includes(p.contrast), where, 'preprocessing.contrast', CONTRASTS.map((c) => `'${c}'`).join(', '), p.contrast);
+  if (p.contrast === 'Adaptive Equalization') {
+    throw new UnsupportedError(`${where}: contrast 'Adaptive Equalization' (CLAHE) is not implemented by edge-classify yet; retrain without it, or use 'Contrast Stretching' or 'Histogram Equalization'`);
+  }
+  const c = p.static_crop;
+  if (c !== undefined) {
+    const bounds = [c?.x_min, c?.y_min, c?.x_max, c?.y_max];
+    check(bounds.every((v) => typeof v === 'number' && v >= 0 && v <= 100), where, 'static_crop', 'percent bounds {x_min, y_min, x_max, y_max} from 0 to 100', c);
+    check(c.x_min < c.x_max && c.y_min < c.y_max, where, 'static_crop', 'a non-empty window (x_min < x_max, y_min < y_max)', c);
+  }
+}
+
 /** Applies defaults and validates every field; `where` names the source in messages. */
 export function completeMetadata(found: PartialMetadata, where: string): Omit<ModelMetadata, 'class_names'> & { class_names?: string[] } {
   if (typeof found !== 'object' || found === null || Array.isArray(found)) {
@@ -34,8 +54,14 @@ export function completeMetadata(found: PartialMetadata, where: string): Omit<Mo
   const m = { ...DEFAULTS, ...found };
   if ((m.pad as string) === 'gray') m.pad = 'grey';
   check(m.task === 'single-label' || m.task === 'multi-label', where, 'task', "'single-label' or 'multi-label'", m.task);
-  check(['stretch', 'letterbox', 'center-crop'].includes(m.resize), where, 'resize', "'stretch', 'letterbox' or 'center-crop'", m.resize);
-  check(m.pad in PAD_VALUES, where, 'pad', "'black', 'white' or 'grey'", m.pad);
+  check(['stretch', 'letterbox', 'center-crop', 'crop'].includes(m.resize), where, 'resize', "'stretch', 'letterbox', 'center-crop' or 'crop'", m.resize);
+  const padValue = typeof m.pad === 'number' ? Number.isInteger(m.pad) && m.pad >= 0 && m.pad <= 255 : Object.hasOwn(PAD_VALUES, m.pad);
+  check(padValue, where, 'pad', "'black', 'white', 'grey' or an integer 0..255", m.pad);
+  if (m.letterbox_rounding !== undefined) {
+    check(['exact', 'legacy', 'scale'].includes(m.letterbox_rounding), where, 'letterbox_rounding', "'exact', 'legacy' or 'scale'", m.letterbox_rounding);
+  }
+  if (m.interpolation !== undefined) check(m.interpolation === 'float' || m.interpolation === 'opencv-uint8', where, 'interpolation', "'float' or 'opencv-uint8'", m.interpolation);
+  if (m.preprocessing !== undefined) checkSteps(m.preprocessing, where);
   check(m.channel_order === 'rgb' || m.channel_order === 'bgr', where, 'channel_order', "'rgb' or 'bgr'", m.channel_order);
   check(m.output === 'logits' || m.output === 'probabilities', where, 'output', "'logits' or 'probabilities'", m.output);
   check(isTriple(m.mean), where, 'mean', 'an array of 3 numbers', m.mean);

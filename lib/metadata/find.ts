@@ -1,7 +1,7 @@
 /**
  * Finds a model's metadata: the TorchScript extra file `metadata.json`, the ONNX metadata_props
  * entry "metadata.json", a sidecar `<model file>.json`, or Roboflow's package files beside the model
- * (roboflow.ts), in that order.
+ * (roboflow.ts: inference_config.json, then environment.json), in that order.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +35,6 @@ export function findMetadata(modelFile: string, embedded: string | null, onnxPro
   const sidecar = `${modelFile}.json`;
   if (existsSync(sidecar)) return { metadata: parseJson(readFileSync(sidecar, 'utf8'), sidecar) as PartialMetadata, source: 'sidecar' };
   const roboflow = fromRoboflow(path.dirname(modelFile));
-  if (roboflow) return { metadata: roboflow, source: 'roboflow' };
+  if (roboflow) return { metadata: roboflow.metadata, source: roboflow.format === 'inference_config.json' ? 'roboflow-inference-config' : 'roboflow' };
   return { metadata: {}, source: 'options' };
 }

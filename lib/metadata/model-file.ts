@@ -3,7 +3,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ModelLoadError } from '../errors';
 
-const WEIGHT_NAMES = ['weights.torchscript', 'weights.pt', 'model.torchscript', 'model.pt', 'weights.onnx', 'model.onnx'];
+/**
+ * The weights a folder is read from, in this order (the README's "Roboflow package support"); ONNX names
+ * move first where TensorRT is preferred. `best.onnx` is the legacy package's name for ViT/ResNet weights.
+ */
+export const WEIGHT_NAMES = ['weights.torchscript', 'weights.pt', 'model.torchscript', 'model.pt', 'weights.onnx', 'best.onnx', 'model.onnx'];
 const MODEL_EXTENSIONS = ['.torchscript', '.pt', '.onnx', '.engine', '.plan'];
 
 /**

@@ -15,15 +15,33 @@ export interface NativeFrame {
   width: number;
   height: number;
   format: PixelFormat;
+  /** Roboflow steps this frame's call switched off: 1 static crop, 2 grayscale, 4 contrast. */
+  disabled?: number;
+}
+
+/** Roboflow's preprocessing steps (native/core/roboflow_steps.h). */
+export interface NativeSteps {
+  /** Percent bounds [xMin, yMin, xMax, yMax]. */
+  crop?: [number, number, number, number];
+  grayscale: boolean;
+  contrast: 'none' | 'stretching' | 'equalize-skimage' | 'equalize-opencv';
+  /** Legacy order: crop -> contrast -> grayscale. */
+  contrastFirst: boolean;
 }
 
 /** Everything the native side needs to feed a model, already validated. */
 export interface NativeConfig {
   width: number;
   height: number;
-  resize: 'stretch' | 'letterbox' | 'center-crop';
+  resize: 'stretch' | 'letterbox' | 'center-crop' | 'crop';
   /** Pad value 0..255. */
   pad: number;
+  /** How letterbox sizes are rounded (geometry.h). Default 'exact'. */
+  rounding?: 'exact' | 'legacy' | 'scale';
+  /** 'opencv-uint8': OpenCV's 8-bit resize, bit for bit (geometry.h FixedTap). Default 'float'. */
+  interpolation?: 'float' | 'opencv-uint8';
+  /** Roboflow's steps before the resize. */
+  steps?: NativeSteps;
   channelOrder: 'rgb' | 'bgr';
   /** Per tensor plane (already permuted for BGR models). */
   mean: [number, number, number];

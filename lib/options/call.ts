@@ -18,10 +18,27 @@ export function controlOptions(options: unknown): ControlOptions {
   return control(optionsObject('options', options, ['signal', 'timeoutMs'] as const));
 }
 
-/** classify()'s options: the threshold, rounding and the call's cancellation. */
-export function classifyOptions(options: unknown): ControlOptions & { threshold: number | undefined; fullPrecision: boolean } {
-  const o = optionsObject('options', options, ['confidence', 'fullPrecision', 'signal', 'timeoutMs'] as const);
+/** Steps a call switches off: the native bit mask (1 static crop, 2 grayscale, 4 contrast) and auto-orient. */
+export interface Disabled {
+  mask: number;
+  autoOrient: boolean;
+}
+
+const DISABLE_BITS = { staticCrop: 1, grayscale: 2, contrast: 4 } as const;
+
+function disabled(value: unknown): Disabled {
+  const o = optionsObject('options.disablePreprocessing', value, ['autoOrient', 'contrast', 'grayscale', 'staticCrop'] as const);
+  let mask = 0;
+  for (const [key, bit] of Object.entries(DISABLE_BITS)) {
+    if (o[key] !== undefined && boolean(`options.disablePreprocessing.${key}`, o[key])) mask |= bit;
+  }
+  return { mask, autoOrient: o.autoOrient !== undefined && boolean('options.disablePreprocessing.autoOrient', o.autoOrient) };
+}
+
+/** classify()'s options: the threshold, rounding, steps switched off and the call's cancellation. */
+export function classifyOptions(options: unknown): ControlOptions & { threshold: number | undefined; fullPrecision: boolean; disabled: Disabled } {
+  const o = optionsObject('options', options, ['confidence', 'fullPrecision', 'signal', 'timeoutMs', 'disablePreprocessing'] as const);
   const threshold = o.confidence === undefined ? undefined : number('options.confidence', o.confidence, 0, 1);
   const fullPrecision = o.fullPrecision === undefined ? false : boolean('options.fullPrecision', o.fullPrecision);
-  return { threshold, fullPrecision, ...control(o) };
+  return { threshold, fullPrecision, disabled: disabled(o.disablePreprocessing), ...control(o) };
 }

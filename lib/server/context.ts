@@ -5,6 +5,7 @@
 import { formBase64Image, type FetchImage } from '../input';
 import type { Clip } from '../clip/clip';
 import type { Model } from '../model';
+import type { DisablePreprocessing } from '../types';
 import { HttpError } from './http-error';
 import { checkImageBudget } from './limits';
 
@@ -44,6 +45,23 @@ export function confidenceOf(value: unknown): number | undefined {
   const c = Number(value);
   if (!(c >= 0 && c <= 1)) throw new HttpError(400, `confidence must be a number between 0 and 1, got '${String(value)}'`);
   return c;
+}
+
+const FLAGS = { disable_preproc_auto_orient: 'autoOrient', disable_preproc_contrast: 'contrast', disable_preproc_grayscale: 'grayscale', disable_preproc_static_crop: 'staticCrop' } as const;
+
+/**
+ * Roboflow's `disable_preproc_*` request flags, from a query (strings) or a JSON body (booleans):
+ * true / "true" / "True" / "1" switch a step off; false, "false", absent leave it on; anything else is a 400.
+ */
+export function disabledOf(fields: Record<string, unknown>): DisablePreprocessing | undefined {
+  let out: DisablePreprocessing | undefined;
+  for (const [flag, key] of Object.entries(FLAGS)) {
+    const value = fields[flag];
+    if (value === undefined || value === null || value === false || value === '' || value === 'false' || value === 'False' || value === '0') continue;
+    if (value !== true && value !== 'true' && value !== 'True' && value !== '1') throw new HttpError(400, `${flag} must be true or false, got '${String(value).slice(0, 50)}'`);
+    (out ??= {})[key] = true;
+  }
+  return out;
 }
 
 /** An image of a JSON body, `{ type: 'base64' | 'url', value }`; `what` names it in messages. */

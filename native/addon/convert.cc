@@ -93,6 +93,11 @@ std::vector<edge::ImageView> readFrames(Napi::Env env, Napi::Value frames) {
     view.width = intAttr(env, frame, "width", what);
     view.height = intAttr(env, frame, "height", what);
     view.format = parseFormat(env, stringAttr(env, frame, "format", what));
+    if (frame.Has("disabled") && !frame.Get("disabled").IsUndefined()) {
+      const int disabled = intAttr(env, frame, "disabled", what);
+      if (disabled < 0 || disabled > 7) throwError(env, kArg, what + ".disabled must be a bit mask from 0 to 7");
+      view.disabled = static_cast<uint8_t>(disabled);
+    }
     views.push_back(view);
   }
   return views;
@@ -114,6 +119,32 @@ std::vector<edge::EncodedView> readEncoded(Napi::Env env, Napi::Value images) {
   return views;
 }
 
+// { crop?: [xMin, yMin, xMax, yMax] (percent), grayscale, contrast, contrastFirst } -> edge::RoboflowSteps.
+edge::RoboflowSteps readSteps(Napi::Env env, Napi::Value value) {
+  Napi::Object obj = asObject(env, value, "config.steps");
+  edge::RoboflowSteps steps;
+  if (obj.Has("crop") && !obj.Get("crop").IsUndefined()) {
+    Napi::Value crop = obj.Get("crop");
+    if (!crop.IsArray() || crop.As<Napi::Array>().Length() != 4) throwError(env, kArg, "config.steps.crop must be [xMin, yMin, xMax, yMax]");
+    Napi::Array bounds = crop.As<Napi::Array>();
+    double* targets[4] = {&steps.xMin, &steps.yMin, &steps.xMax, &steps.yMax};
+    for (uint32_t i = 0; i < 4; ++i) {
+      if (!bounds.Get(i).IsNumber()) throwError(env, kArg, "config.steps.crop must hold numbers");
+      *targets[i] = bounds.Get(i).As<Napi::Number>().DoubleValue();
+    }
+    steps.crop = true;
+  }
+  steps.grayscale = obj.Has("grayscale") && obj.Get("grayscale").ToBoolean();
+  steps.contrastFirst = obj.Has("contrastFirst") && obj.Get("contrastFirst").ToBoolean();
+  const std::string contrast = obj.Has("contrast") && !obj.Get("contrast").IsUndefined() ? stringAttr(env, obj, "contrast", "config.steps") : "none";
+  if (contrast == "none") steps.contrast = edge::Contrast::None;
+  else if (contrast == "stretching") steps.contrast = edge::Contrast::Stretching;
+  else if (contrast == "equalize-skimage") steps.contrast = edge::Contrast::EqualizeSkimage;
+  else if (contrast == "equalize-opencv") steps.contrast = edge::Contrast::EqualizeOpenCv;
+  else throwError(env, kArg, "Unknown contrast step '" + contrast + "'");
+  return steps;
+}
+
 edge::ClassifierConfig readConfig(Napi::Env env, Napi::Value value) {
   Napi::Object obj = asObject(env, value, "config");
   edge::ClassifierConfig config;
@@ -124,7 +155,21 @@ edge::ClassifierConfig readConfig(Napi::Env env, Napi::Value value) {
   if (resize == "stretch") spec.mode = edge::ResizeMode::Stretch;
   else if (resize == "letterbox") spec.mode = edge::ResizeMode::Letterbox;
   else if (resize == "center-crop") spec.mode = edge::ResizeMode::CenterCrop;
+  else if (resize == "crop") spec.mode = edge::ResizeMode::Crop;
   else throwError(env, kArg, "Unknown resize mode '" + resize + "'");
+  if (obj.Has("rounding") && !obj.Get("rounding").IsUndefined()) {
+    const std::string rounding = stringAttr(env, obj, "rounding", "config");
+    if (rounding == "exact") spec.rounding = edge::LetterboxRounding::Exact;
+    else if (rounding == "legacy") spec.rounding = edge::LetterboxRounding::Legacy;
+    else if (rounding == "scale") spec.rounding = edge::LetterboxRounding::Scale;
+    else throwError(env, kArg, "Unknown letterbox rounding '" + rounding + "'");
+  }
+  if (obj.Has("steps") && !obj.Get("steps").IsUndefined()) spec.steps = readSteps(env, obj.Get("steps"));
+  if (obj.Has("interpolation") && !obj.Get("interpolation").IsUndefined()) {
+    const std::string interpolation = stringAttr(env, obj, "interpolation", "config");
+    if (interpolation != "float" && interpolation != "opencv-uint8") throwError(env, kArg, "Unknown interpolation '" + interpolation + "'");
+    spec.uint8Resize = interpolation == "opencv-uint8";
+  }
   const int pad = intAttr(env, obj, "pad", "config");
   if (pad < 0 || pad > 255) throwError(env, kArg, "config.pad must be between 0 and 255");
   spec.pad = static_cast<uint8_t>(pad);

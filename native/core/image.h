@@ -27,6 +27,7 @@ struct ImageView {
   int height = 0;
   PixelFormat format = PixelFormat::RGB;
   size_t byteLength = 0;  // bytes available at `data` (checked against width*height*channels)
+  uint8_t disabled = 0;   // Roboflow steps this image's request switched off (roboflow_steps.h kDisable*)
 
   int channels() const { return channelsOf(format); }
   // Bytes of pixels the view covers: width * height * channels.

@@ -10,18 +10,6 @@ namespace edge {
 
 namespace {
 
-// Offsets of the R, G, B bytes inside one source pixel.
-std::array<int, 3> rgbOffsets(PixelFormat format) {
-  switch (format) {
-    case PixelFormat::Gray: return {{0, 0, 0}};
-    case PixelFormat::RGB:
-    case PixelFormat::RGBA: return {{0, 1, 2}};
-    case PixelFormat::BGR:
-    case PixelFormat::BGRA: return {{2, 1, 0}};
-  }
-  return {{0, 1, 2}};
-}
-
 // Horizontal taps of one destination column inside the scaled box.
 struct ColumnTap {
   size_t left;   // byte offset of the left source pixel in a row
@@ -39,12 +27,85 @@ void validateSpec(const PreprocessSpec& spec) {
   for (float s : spec.stdev) {
     if (!(s > 0.f)) throw Error(ErrorCode::InvalidArgument, "std values must be greater than 0");
   }
+  validateSteps(spec.steps);
 }
 
+namespace {
+
+// One destination row of the scaled box, x in [x0, x1), with the Roboflow steps applied to each of
+// the four source pixels of a tap before interpolation (the steps are per pixel: the same as applying
+// them to the whole image first).
+void stepRow(const uint8_t* top, const uint8_t* bottom, float wy, const std::vector<ColumnTap>& columns, int x0, int x1,
+             const std::array<int, 3>& rgb, bool bgr, const ImageSteps& steps, const std::array<float, 3>& scale,
+             const std::array<float, 3>& bias, float* const dst[3]) {
+  const uint8_t* lut = steps.useLut ? steps.lut.data() : nullptr;
+  auto pixel = [&](const uint8_t* p, float (&v)[3]) {
+    int r = p[rgb[0]], g = p[rgb[1]], b = p[rgb[2]];
+    stepPixel(r, g, b, steps.grayFirst, lut, steps.grayAfter);
+    v[0] = static_cast<float>(bgr ? b : r);
+    v[1] = static_cast<float>(g);
+    v[2] = static_cast<float>(bgr ? r : b);
+  };
+  for (int x = x0; x < x1; ++x) {
+    const ColumnTap& c = columns[static_cast<size_t>(x - x0)];
+    float tl[3], tr[3], bl[3], br[3];
+    pixel(top + c.left, tl);
+    pixel(top + c.right, tr);
+    pixel(bottom + c.left, bl);
+    pixel(bottom + c.right, br);
+    for (int p = 0; p < 3; ++p) {
+      const float t = tl[p] + c.weight * (tr[p] - tl[p]);
+      const float b = bl[p] + c.weight * (br[p] - bl[p]);
+      dst[p][x] = (t + wy * (b - t)) * scale[p] + bias[p];
+    }
+  }
+}
+
+// Rows [y0, y1) x columns [x0, x1) of the scaled box as OpenCV's 8-bit cv::resize computes them
+// (geometry.h FixedTap), the steps applied to each source pixel first.
+void fixedBox(const uint8_t* origin, size_t rowBytes, int channels, const ImageSteps& steps, const ResizePlan& plan,
+              const std::array<int, 3>& rgb, bool bgr, const std::array<float, 3>& scale, const std::array<float, 3>& bias,
+              int x0, int x1, int y0, int y1, int width, size_t plane, float* out) {
+  std::vector<FixedTap> columns(static_cast<size_t>(std::max(0, x1 - x0)));
+  for (int x = x0; x < x1; ++x) columns[static_cast<size_t>(x - x0)] = fixedColumnTap(x - plan.offsetX, steps.width, plan.scaledWidth);
+  const uint8_t* lut = steps.useLut ? steps.lut.data() : nullptr;
+  auto pixel = [&](const uint8_t* row, int index, int (&v)[3]) {
+    const uint8_t* p = row + static_cast<size_t>(index) * channels;
+    int r = p[rgb[0]], g = p[rgb[1]], b = p[rgb[2]];
+    stepPixel(r, g, b, steps.grayFirst, lut, steps.grayAfter);
+    v[0] = bgr ? b : r;
+    v[1] = g;
+    v[2] = bgr ? r : b;
+  };
+  for (int y = y0; y < y1; ++y) {
+    const FixedTap ty = fixedRowTap(y - plan.offsetY, steps.height, plan.scaledHeight);
+    const uint8_t* top = origin + static_cast<size_t>(ty.index0) * rowBytes;
+    const uint8_t* bottom = origin + static_cast<size_t>(ty.index1) * rowBytes;
+    for (int x = x0; x < x1; ++x) {
+      const FixedTap& tx = columns[static_cast<size_t>(x - x0)];
+      int tl[3], tr[3], bl[3], br[3];
+      pixel(top, tx.index0, tl);
+      pixel(top, tx.index1, tr);
+      pixel(bottom, tx.index0, bl);
+      pixel(bottom, tx.index1, br);
+      const size_t at = static_cast<size_t>(y) * width + x;
+      for (int p = 0; p < 3; ++p) {
+        const int v = fixedBlend(tl[p] * tx.w0 + tr[p] * tx.w1, bl[p] * tx.w0 + br[p] * tx.w1, ty.w0, ty.w1);
+        out[p * plane + at] = static_cast<float>(v) * scale[p] + bias[p];
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void preprocessImage(const ImageView& image, const PreprocessSpec& spec, float* out) {
-  const ResizePlan plan = planResize(image.width, image.height, spec.width, spec.height, spec.mode);
+  // The window the steps leave (the whole image without a static crop) is the resize's source.
+  const ImageSteps steps = planSteps(image, spec.steps);
+  const ResizePlan plan = planResize(steps.width, steps.height, spec.width, spec.height, spec.mode, spec.rounding);
   const int channels = image.channels();
   const size_t rowBytes = static_cast<size_t>(image.width) * static_cast<size_t>(channels);
+  const uint8_t* origin = image.data + static_cast<size_t>(steps.y0) * rowBytes + static_cast<size_t>(steps.x0) * channels;
   const size_t plane = spec.planeSize();
 
   // Tensor plane p reads source channel srcChannel[p]; normalisation folded into scale/bias.
@@ -65,12 +126,18 @@ void preprocessImage(const ImageView& image, const PreprocessSpec& spec, float* 
   const int y1 = static_cast<int>(std::clamp<int64_t>(plan.offsetY + plan.scaledHeight, y0, spec.height));
   std::vector<ColumnTap> columns(static_cast<size_t>(std::max(0, x1 - x0)));
   for (int x = x0; x < x1; ++x) {
-    const LinearTap t = linearTap(x - plan.offsetX, image.width, plan.scaledWidth);
-    const int right = std::min(t.index + 1, image.width - 1);
+    const LinearTap t = linearTap(x - plan.offsetX, steps.width, plan.scaledWidth);
+    const int right = std::min(t.index + 1, steps.width - 1);
     columns[static_cast<size_t>(x - x0)] = ColumnTap{static_cast<size_t>(t.index) * channels,
                                                      static_cast<size_t>(right) * channels, t.weight};
   }
 
+  if (spec.uint8Resize) {
+    for (int p = 0; p < 3; ++p) std::fill(out + p * plane, out + (p + 1) * plane, padValue[p]);
+    fixedBox(origin, rowBytes, channels, steps, plan, rgb, spec.order == ChannelOrder::BGR, scale, bias, x0, x1, y0, y1,
+             spec.width, plane, out);
+    return;
+  }
   for (int y = 0; y < spec.height; ++y) {
     float* dst[3] = {out + static_cast<size_t>(y) * spec.width, out + plane + static_cast<size_t>(y) * spec.width,
                      out + 2 * plane + static_cast<size_t>(y) * spec.width};
@@ -78,13 +145,17 @@ void preprocessImage(const ImageView& image, const PreprocessSpec& spec, float* 
       for (int p = 0; p < 3; ++p) std::fill(dst[p], dst[p] + spec.width, padValue[p]);
       continue;
     }
-    const LinearTap ty = linearTap(y - plan.offsetY, image.height, plan.scaledHeight);
-    const uint8_t* top = image.data + static_cast<size_t>(ty.index) * rowBytes;
-    const uint8_t* bottom = image.data + static_cast<size_t>(std::min(ty.index + 1, image.height - 1)) * rowBytes;
+    const LinearTap ty = linearTap(y - plan.offsetY, steps.height, plan.scaledHeight);
+    const uint8_t* top = origin + static_cast<size_t>(ty.index) * rowBytes;
+    const uint8_t* bottom = origin + static_cast<size_t>(std::min(ty.index + 1, steps.height - 1)) * rowBytes;
     const float wy = ty.weight;
     for (int p = 0; p < 3; ++p) {
       std::fill(dst[p], dst[p] + x0, padValue[p]);
       std::fill(dst[p] + x1, dst[p] + spec.width, padValue[p]);
+    }
+    if (!steps.identity()) {
+      stepRow(top, bottom, wy, columns, x0, x1, rgb, spec.order == ChannelOrder::BGR, steps, scale, bias, dst);
+      continue;
     }
     for (int x = x0; x < x1; ++x) {
       const ColumnTap& c = columns[static_cast<size_t>(x - x0)];

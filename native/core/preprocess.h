@@ -8,6 +8,7 @@
 
 #include "geometry.h"
 #include "image.h"
+#include "roboflow_steps.h"
 
 namespace edge {
 
@@ -21,6 +22,9 @@ struct PreprocessSpec {
   ChannelOrder order = ChannelOrder::RGB;           // channel order of the tensor planes
   std::array<float, 3> mean{{0.5f, 0.5f, 0.5f}};    // per tensor plane, applied after x/255
   std::array<float, 3> stdev{{0.5f, 0.5f, 0.5f}};   // per tensor plane
+  LetterboxRounding rounding = LetterboxRounding::Exact;
+  bool uint8Resize = false;  // interpolate as OpenCV's cv2.resize on 8-bit images (geometry.h FixedTap), else in float
+  RoboflowSteps steps;                              // static crop, grayscale, contrast before the resize
 
   size_t planeSize() const { return static_cast<size_t>(width) * static_cast<size_t>(height); }
   size_t imageSize() const { return 3 * planeSize(); }

@@ -47,16 +47,16 @@ double GpuInput::frames(const std::vector<ImageView>& images, const PreprocessSp
     const size_t last = n * (t + 1) / workers;
     size_t pieceStart = first;
     auto send = [&](size_t end) {  // images [pieceStart, end) are staged: transfer them
-      const uint64_t from = plans[pieceStart].offset;
-      const uint64_t to = plans[end - 1].offset + images[end - 1].byteSize();
+      const uint64_t from = plans[pieceStart].imageOffset;
+      const uint64_t to = plans[end - 1].imageOffset + images[end - 1].byteSize();
       if (error == cudaSuccess) {
         error = cudaMemcpyAsync(device + from, staging_.data() + from, to - from, cudaMemcpyHostToDevice, target.stream);
       }
       pieceStart = end;
     };
     for (size_t i = first; i < last; ++i) {
-      std::memcpy(staging_.data() + plans[i].offset, images[i].data, images[i].byteSize());
-      if (plans[i].offset + images[i].byteSize() - plans[pieceStart].offset >= kPiece) send(i + 1);
+      std::memcpy(staging_.data() + plans[i].imageOffset, images[i].data, images[i].byteSize());
+      if (plans[i].imageOffset + images[i].byteSize() - plans[pieceStart].imageOffset >= kPiece) send(i + 1);
     }
     if (pieceStart < last) send(last);
   });
@@ -84,7 +84,7 @@ std::vector<std::pair<int, int>> GpuInput::jpegs(const std::vector<EncodedView>&
   uint64_t pixelBytes = 0;
   const std::vector<GpuImage> plans = planGpuBatch(views, spec, &pixelBytes);
   std::vector<uint64_t> offsets(plans.size());
-  for (size_t i = 0; i < plans.size(); ++i) offsets[i] = plans[i].offset;
+  for (size_t i = 0; i < plans.size(); ++i) offsets[i] = plans[i].imageOffset;
   const size_t planBytes = plans.size() * sizeof(GpuImage);
   auto* device = static_cast<uint8_t*>(scratch_.reserve(pixelBytes + planBytes));
   staging_.reserve(planBytes);
