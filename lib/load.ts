@@ -93,6 +93,7 @@ export async function loadParts(modelPath: unknown, options: unknown): Promise<L
       metadata,
       metadataSource: found.source,
       numClasses: probe.cols,
+      maxBatchSize: scheduling.maxBatchSize,
       threads: nativeModel.device === 'cpu' ? (threads > 0 ? { count: threads, from: 'threads option' } : { count: 'team', from: 'process' }) : undefined,
     };
     return { native: nativeModel, info, pixelLimit: o.pixelLimit, gpuDecode, maxBatchSize: scheduling.maxBatchSize };

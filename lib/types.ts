@@ -390,6 +390,8 @@ export interface ModelInfo {
   metadataSource: MetadataSource;
   /** Number of model outputs (= classes). */
   numClasses: number;
+  /** Most images in one batch (`batching.maxBatchSize`). */
+  maxBatchSize: number;
   /**
    * CPU models: the compute threads of this model's batches — its `threads` option, or `'team'`: the process's
    * compute team, whose size follows the free cores (`buildInfo().threads`). Undefined on a GPU.

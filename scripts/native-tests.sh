@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The scheduler's C++ test (native/test/scheduler_test.cc: real Scheduler, Executor and Classifier
-# over a fake backend; no Node, no libtorch; and the CPU team's governor), built and run three ways:
-#   plain, ThreadSanitizer, AddressSanitizer + UndefinedBehaviorSanitizer.
+# The C++ tests without Node or libtorch: the scheduler's (native/test/scheduler_test.cc: real Scheduler,
+# Executor and Classifier over a fake backend; and the CPU team's governor), built and run three ways:
+#   plain, ThreadSanitizer, AddressSanitizer + UndefinedBehaviorSanitizer;
+# and the preprocessing core's (native/test/preprocess_test.cc: random images through every mode and
+# Roboflow step), plain and under ASan + UBSan.
 # Usage: scripts/native-tests.sh [plain|tsan|asan ...]   (default: all three). CI runs all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CXX=${CXX:-g++}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-sources=(native/test/scheduler_test.cc native/core/scheduler.cc native/core/executor.cc native/core/thread_policy.cc native/core/team_governor.cc native/core/classifier.cc
+core=(native/core/scheduler.cc native/core/executor.cc native/core/thread_policy.cc native/core/team_governor.cc native/core/classifier.cc
          native/core/image.cc native/core/preprocess.cc native/core/roboflow_steps.cc native/core/postprocess.cc)
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(plain tsan asan)
@@ -19,8 +21,12 @@ for mode in "${modes[@]}"; do
     asan) flags=(-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer) ;;
     *) echo "native-tests: unknown mode '$mode' (plain, tsan, asan)" >&2; exit 2 ;;
   esac
-  "$CXX" -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter "${flags[@]}" -Inative/core "${sources[@]}" -pthread -o "$out/scheduler_test_$mode"
-  echo "native-tests: $mode"
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" \
-    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" timeout 300 "$out/scheduler_test_$mode"
+  tests=(scheduler_test)
+  [ "$mode" = tsan ] || tests+=(preprocess_test)  # one thread: nothing for TSan to find
+  for test in "${tests[@]}"; do
+    "$CXX" -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter "${flags[@]}" -Inative/core "native/test/$test.cc" "${core[@]}" -pthread -o "$out/${test}_$mode"
+    echo "native-tests: $test, $mode"
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" \
+      UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" timeout 300 "$out/${test}_$mode"
+  done
 done

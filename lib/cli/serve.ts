@@ -1,4 +1,5 @@
 /** edge-classify serve: the HTTP server (lib/server/) with its models, keys and limits. */
+import { existsSync, statSync } from 'node:fs';
 import { EXIT, fail, parse } from './args';
 import type { Clip } from '../clip/clip';
 import { defaultModelPath, loadClip, loadModel } from '../index';
@@ -33,6 +34,9 @@ Options:
       --clip <dir>           a CLIP package (scripts/models/export_clip.py) for POST /clip/compare
       --max-prompts <n>      most prompts in one /clip/compare request (default 100; each at most 1000 characters)
       --skip-warmup          do not run blank batches through each model before listening
+      --models-dir <dir>     packages as <dir>/<project>/<version> that POST /model/add loads by model id
+                             (inference_sdk's load_model; only inside <dir>)
+      --metrics-without-key  answer GET /metrics without an API key (default: it needs one)
   -h, --help                 show this help
 
 Prints 'listening on http://HOST:PORT' on stdout when ready. SIGTERM/SIGINT: stop accepting, finish
@@ -58,6 +62,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     device: { type: 'string', short: 'd' },
     clip: { type: 'string' },
     'skip-warmup': { type: 'boolean' },
+    'models-dir': { type: 'string' },
+    'metrics-without-key': { type: 'boolean' },
   }, USAGE, 'serve');
   if (!parsed) return EXIT.usage;
   if (parsed.help) return EXIT.ok;
@@ -129,7 +135,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
     // the first requests should not pay for lazy initialisation, autotuning or graph capture
     await Promise.all(Object.values(models).map((m) => m.warmup().catch(() => undefined)));
   }
-  const app = createServer({ models, clip, apiKeys: keys, allowUrlHosts: v['allow-url-host'] as string[] | undefined, maxBodyBytes: Math.round(maxBodyMb * 2 ** 20), requestTimeoutMs: timeoutMs, maxImageSide: maxSide, maxRequestPixels });
+  const modelsDir = v['models-dir'] as string | undefined;
+  if (modelsDir !== undefined && !(existsSync(modelsDir) && statSync(modelsDir).isDirectory())) {
+    fail(`serve: --models-dir '${modelsDir}' is not a folder`);
+    await disposeAll();
+    return EXIT.usage;
+  }
+  const device = ((v.device as string | undefined) ?? 'auto') as Device;
+  const app = createServer({
+    models, clip, modelsDir, metricsWithoutKey: Boolean(v['metrics-without-key']),
+    loadModel: (folder) => loadModel(folder, { device, limitInputPixels: maxPixels }),
+    apiKeys: keys, allowUrlHosts: v['allow-url-host'] as string[] | undefined, maxBodyBytes: Math.round(maxBodyMb * 2 ** 20), requestTimeoutMs: timeoutMs, maxImageSide: maxSide, maxRequestPixels });
   let address: string;
   try {
     address = await app.listen({ host, port });

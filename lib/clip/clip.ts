@@ -150,6 +150,16 @@ export class Clip {
     }
   }
 
+  /** Most labels (prompts) in one comparison. */
+  get maxLabels(): number {
+    return this.#maxLabels;
+  }
+
+  /** Checks prompts or texts against the limits (count, length) before any work; InvalidOptionError otherwise. */
+  checkLabels(labels: readonly string[]): void {
+    labelsOf(labels, this.#maxLabels, this.#maxTextChars);
+  }
+
   /** Where the encoders run. */
   get device(): string {
     return this.#image.info.device;

@@ -19,8 +19,6 @@ import { HttpError } from './http-error';
 /** The most an unauthenticated request (no key in the query or a header) may send before its key is known. */
 export const PREAUTH_BODY_BYTES = 64 * 1024;
 
-/** Routes that answer without a key. */
-const OPEN_ROUTES = new Set(['/healthz']);
 
 /** A failed key check (403): an HttpError that body parsing passes on as it is. */
 export class AuthError extends HttpError {}
@@ -48,11 +46,19 @@ export function hasBlankKey(keys: readonly unknown[]): boolean {
 
 export class Auth {
   readonly #keys: ReadonlySet<string>;
+  readonly #open: ReadonlySet<string>;
+  readonly #rawBody: ReadonlySet<string>;
 
-  /** Throws InvalidOptionError for an empty or blank key (an unset `$KEY` in a unit file would otherwise open the server). */
-  constructor(keys: readonly string[]) {
+  /**
+   * `open`: routes that answer without a key; `rawBody`: routes whose body is never JSON (their key must
+   * be in the query or a header). Throws InvalidOptionError for an empty or blank key (an unset `$KEY`
+   * in a unit file would otherwise open the server).
+   */
+  constructor(keys: readonly string[], routes: { open?: readonly string[]; rawBody?: readonly string[] } = {}) {
     if (hasBlankKey(keys)) throw new InvalidOptionError('an API key must not be empty or blank (is the variable that should hold it unset?)');
     this.#keys = new Set(keys);
+    this.#open = new Set(routes.open ?? ['/healthz']);
+    this.#rawBody = new Set(routes.rawBody ?? []);
   }
 
   get enabled(): boolean {
@@ -66,7 +72,7 @@ export class Auth {
   /** onRequest: checks a key from the query or a header; without one, a JSON body must bring it. */
   check(request: FastifyRequest): void {
     const tracked = request as Tracked;
-    if (!this.enabled || OPEN_ROUTES.has(request.routeOptions.url ?? '')) {
+    if (!this.enabled || this.#open.has(request.routeOptions.url ?? '')) {
       tracked.authenticated = true;
       return;
     }
@@ -76,7 +82,7 @@ export class Auth {
       tracked.authenticated = true;
       return;
     }
-    if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) throw this.#forbidden();
+    if (this.#rawBody.has(request.routeOptions.url ?? '') || !/^application\/json\b/i.test(request.headers['content-type'] ?? '')) throw this.#forbidden();
     tracked.authenticated = false;
   }
 

@@ -8,12 +8,10 @@ import type { Model } from '../model';
 import type { DisablePreprocessing } from '../types';
 import { HttpError } from './http-error';
 import { checkImageBudget } from './limits';
-
-/** A model id as Roboflow names them: "project/version". */
-const MODEL_ID = /^[^/\s]+\/[^/\s]+$/;
+import type { ModelRegistry } from './registry';
 
 export interface RouteContext {
-  models: Record<string, Model>;
+  models: ModelRegistry;
   clip?: Clip;
   /** Time allowed to classify one request (queue included), ms. */
   timeoutMs: number;
@@ -31,20 +29,37 @@ export function routeContext(options: Omit<RouteContext, 'withinBudget'> & { max
   return { ...rest, withinBudget: (images, names) => checkImageBudget(images, names, maxSide, maxRequestPixels) };
 }
 
-/** The model a client names; 400 for a malformed id, 404 for one this server was not given. */
+/**
+ * The model a client names, looked up among the loaded ones only: 400 "Invalid Model ID" for an id of
+ * more than two parts or with blanks (as Roboflow's server), 404 for one that is not loaded.
+ */
 export function modelFor(context: RouteContext, id: string): Model {
-  if (!MODEL_ID.test(id)) throw new HttpError(400, `model_id must be "project/version", got '${id.slice(0, 100)}'`);
-  const model = Object.hasOwn(context.models, id) ? context.models[id] : undefined;
-  if (!model) throw new HttpError(404, `no model '${id}' here; this server has: ${Object.keys(context.models).join(', ')}`);
+  if (id.split('/').length > 2 || /\s/.test(id) || id === '') throw new HttpError(400, `Invalid Model ID sent in request: model_id must be "project/version", got '${id.slice(0, 100)}'`);
+  const model = context.models.get(id);
+  if (!model) throw new HttpError(404, `no model '${id}' here; this server has: ${context.models.ids().join(', ') || 'none'} (POST /model/add loads one)`);
   return model;
 }
 
-/** A client's confidence threshold: undefined when absent, else a number in 0..1 (400 otherwise). */
+/** Roboflow's named thresholds ("best": per-class thresholds of the package, "default": the model's): 0.5 here. */
+const NAMED_CONFIDENCE = 0.5;
+
+/** A client's confidence threshold: undefined when absent, "best"/"default" as 0.5, else a number in 0..1 (400 otherwise). */
 export function confidenceOf(value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
+  if (value === 'best' || value === 'default') return NAMED_CONFIDENCE;
   const c = Number(value);
-  if (!(c >= 0 && c <= 1)) throw new HttpError(400, `confidence must be a number between 0 and 1, got '${String(value)}'`);
+  if (!(c >= 0 && c <= 1)) throw new HttpError(400, `confidence must be a number between 0 and 1, "best" or "default", got '${String(value).slice(0, 50)}'`);
   return c;
+}
+
+/** The legacy route's confidence, as Roboflow's server reads it: 1 or more is a percentage; under 0.01 raised to 0.01. */
+export function legacyConfidenceOf(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value === 'best' || value === 'default') return NAMED_CONFIDENCE;
+  const c = Number(value);
+  if (!Number.isFinite(c)) throw new HttpError(400, `confidence must be a number (1 or more read as a percentage), "best" or "default", got '${String(value).slice(0, 50)}'`);
+  const fraction = c >= 1 ? c / 100 : c;
+  return Math.min(1, Math.max(0.01, fraction));
 }
 
 const FLAGS = { disable_preproc_auto_orient: 'autoOrient', disable_preproc_contrast: 'contrast', disable_preproc_grayscale: 'grayscale', disable_preproc_static_crop: 'staticCrop' } as const;
@@ -68,7 +83,8 @@ export function disabledOf(fields: Record<string, unknown>): DisablePreprocessin
 export async function imageOf(context: RouteContext, image: unknown, what: string, budget: { left: number }): Promise<Buffer> {
   const { type, value } = (image ?? {}) as { type?: unknown; value?: unknown };
   if (typeof value !== 'string') throw new HttpError(400, `${what}.value must be a string`);
-  if (type === 'base64') return formBase64Image(value, `${what}.value`);
-  if (type === 'url') return context.fetchImage(value, budget);
+  const kind = typeof type === 'string' ? type.toLowerCase() : type; // Roboflow reads the type case-insensitively
+  if (kind === 'base64') return formBase64Image(value, `${what}.value`);
+  if (kind === 'url') return context.fetchImage(value, budget);
   throw new HttpError(400, `${what}.type must be 'base64' or 'url'`);
 }

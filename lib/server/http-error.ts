@@ -4,11 +4,12 @@
  */
 import { DecodeError, DisposedError, InvalidImageError, InvalidOptionError, OutOfMemoryError, QueueFullError, TimeoutError } from '../errors';
 
-/** An error the server answers with its own HTTP status and message. */
+/** An error the server answers with its own HTTP status and message (and `extra` fields beside `message`). */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
   }

@@ -12,7 +12,8 @@ export class Metrics {
   readonly #requests = new Map<string, number>(); // `${route}\u0000${status}` -> count
   readonly #latency = new Map<string, { buckets: number[]; sum: number; count: number }>();
 
-  constructor(private readonly models: Record<string, Model>) {}
+  /** `models`: the loaded models now, read at every scrape. */
+  constructor(private readonly models: () => [string, Model][]) {}
 
   request(route: string, status: number, seconds: number): void {
     const key = `${route}\u0000${status}`;
@@ -50,7 +51,7 @@ export class Metrics {
       ['edge_classify_queue_images', 'gauge', 'Images waiting for a batch.', (s) => s.queuedImages],
       ['edge_classify_latency_p99_seconds', 'gauge', 'p99 latency of the last 1024 calls.', (s) => s.latencyMs.p99 / 1000],
     ];
-    const stats = Object.entries(this.models).map(([id, m]) => [label(id), m.stats()] as const);
+    const stats = this.models().map(([id, m]) => [label(id), m.stats()] as const);
     for (const [name, type, help, get] of perModel) {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const [id, s] of stats) out.push(`${name}{model="${id}"} ${get(s)}`);

@@ -3,20 +3,21 @@
  * file per route family in routes/:
  *   POST /:project/:version      routes/hosted.ts   (Roboflow's hosted v0 API)
  *   POST /infer/classification   routes/infer.ts    (Roboflow's v1 API, JSON)
- *   POST /clip/compare           routes/clip.ts     (CLIP zero-shot)
- *   GET  /healthz, GET /metrics  routes/health.ts
+ *   POST /clip/compare, /clip/embed_image, /clip/embed_text   routes/clip.ts  (CLIP)
+ *   GET  /model/registry, POST /model/add|remove|clear       routes/models.ts (registry.ts)
+ *   GET  /healthz, /readiness, /info, /metrics               routes/health.ts
  * This file builds the app: body parsing (body.ts), the key checks (auth.ts), the error answer
  * (http-error.ts), metrics (metrics.ts), and the context every route shares (context.ts). Built on
  * fastify: its body limits, content-type parsing, error handling and graceful close are the parts a
  * hand-written router would have to get right again. Every error is JSON {message}. Calls go through
  * each model's dynamic batcher, so concurrent requests become batches.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import type { Clip } from '../clip/clip';
 import { EdgeClassifyError, QueueFullError } from '../errors';
 import { urlFetcher } from '../input';
-import type { Model } from '../model';
+import { loadModel, type Model } from '../model';
 import { Auth } from './auth';
 import { DISCARD_LIMIT_BYTES, DISCARD_LIMIT_MS, discardBody, readJsonBody } from './body';
 import { routeContext } from './context';
@@ -27,10 +28,21 @@ import { clipRoutes } from './routes/clip';
 import { healthRoutes } from './routes/health';
 import { hostedRoutes } from './routes/hosted';
 import { inferRoutes } from './routes/infer';
+import { modelRoutes } from './routes/models';
+import { ModelRegistry } from './registry';
 
 export interface ServerOptions {
-  /** "project/version" -> loaded model. */
+  /** "project/version" -> loaded model. They stay the caller's: the server never disposes them. */
   models: Record<string, Model>;
+  /**
+   * A folder of packages, `<dir>/<project>/<version>`, that POST /model/add loads from (by the client's
+   * model id, resolved inside this folder only); the server disposes what it loaded when it closes.
+   */
+  modelsDir?: string;
+  /** How the server loads a package of `modelsDir`. Default: loadModel(folder). */
+  loadModel?: (folder: string) => Promise<Model>;
+  /** GET /metrics without a key. Default false: it needs one, like every route but /healthz, /readiness, /info. */
+  metricsWithoutKey?: boolean;
   /** Accepted API keys; empty: no authentication. */
   apiKeys?: string[];
   /** Hosts that `image=<url>` may fetch from; empty: fetching by URL is off. */
@@ -53,13 +65,19 @@ export interface ServerOptions {
   clip?: Clip;
 }
 
+/** Path prefixes of Roboflow routes: a path under one that is not a route here is 404, never a model lookup. */
+const RESERVED = ['model', 'clip', 'infer', 'workflows', 'inference_pipelines', 'notebook', 'sam', 'sam2', 'gaze', 'cogvlm', 'doctr', 'ocr', 'grounding_dino', 'yolo_world', 'owlv2', 'florence2', 'depth-estimation'];
+
 export function createServer(options: ServerOptions): FastifyInstance {
-  const auth = new Auth(options.apiKeys ?? []);
+  const open = ['/healthz', '/readiness', '/info', ...(options.metricsWithoutKey ? ['/metrics'] : [])];
+  // the legacy route's body is raw base64, never JSON: its key must be in the query or a header
+  const auth = new Auth(options.apiKeys ?? [], { open, rawBody: ['/:project/:version'] });
+  const models = new ModelRegistry(options.models, { modelsDir: options.modelsDir, load: options.loadModel ?? ((folder) => loadModel(folder)) });
   const maxBody = options.maxBodyBytes ?? 20 << 20;
   const maxUrlBytes = options.maxUrlBytes ?? maxBody;
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const context = routeContext({
-    models: options.models,
+    models,
     clip: options.clip,
     timeoutMs,
     maxImages: options.maxImagesPerRequest ?? 64,
@@ -68,7 +86,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     maxSide: options.maxImageSide ?? DEFAULT_MAX_SIDE,
     maxRequestPixels: options.maxRequestPixels ?? DEFAULT_MAX_REQUEST_PIXELS,
   });
-  const metrics = new Metrics(options.models);
+  const metrics = new Metrics(() => models.entries());
   const app = Fastify({ bodyLimit: maxBody, requestTimeout: timeoutMs + 5000, return503OnClosing: true, logger: false });
   // Bodies of any type arrive as text: the hosted API's clients send raw base64 as form-urlencoded.
   app.removeAllContentTypeParsers();
@@ -105,13 +123,16 @@ export function createServer(options: ServerOptions): FastifyInstance {
     if (error instanceof QueueFullError) reply.header('retry-after', '1');
     // refused before its body was read: close rather than read an unauthenticated body away
     if (status === 403) reply.header('connection', 'close');
-    return reply.code(status).send({ message });
+    return reply.code(status).send({ message, ...(error instanceof HttpError ? error.extra : undefined) });
   });
-  app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).send({ message: 'Not Found' });
-  });
+  // Roboflow's answer for an unknown route (after the key check)
+  const notFound = (_request: FastifyRequest, reply: FastifyReply) => reply.code(404).send({ detail: 'Not Found' });
+  app.setNotFoundHandler(notFound);
+  for (const prefix of RESERVED) app.all(`/${prefix}/*`, notFound);
+  app.addHook('onClose', () => models.close());
 
   healthRoutes(app, context, metrics);
+  modelRoutes(app, context);
   inferRoutes(app, context);
   clipRoutes(app, context);
   hostedRoutes(app, context);

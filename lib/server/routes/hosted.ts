@@ -1,25 +1,57 @@
 /**
- * POST /:project/:version: Roboflow's hosted (v0) API — the image as a base64 body (form-urlencoded as
- * Roboflow's examples send it, or text/plain) or ?image=<url>; ?confidence, ?api_key, ?disable_preproc_*.
+ * Roboflow's legacy hosted-compatible route, POST (and GET) /:project/:version, as its server reads it:
+ * - the image as the raw body, taken as base64 text whatever the Content-Type (form-urlencoded as
+ *   Roboflow's examples and the `roboflow` package send it, application/json as inference_sdk's v0 mode
+ *   sends it, text/plain, none), or a multipart body's part named "file" (raw image bytes), or
+ *   ?image=<url> (the body is then ignored);
+ * - ?confidence (1 or more read as a percentage, under 0.01 raised to 0.01; "best"/"default"),
+ *   ?disable_preproc_*, ?format=json|image|image_and_json, ?visualize_predictions; other parameters
+ *   (api_key aside) are ignored, as there.
+ * Its own content-type parser (raw bytes) lives in this plugin's scope; keys come from the query or a
+ * header only (auth.ts: a body here is never JSON).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formBase64Image } from '../../input';
-import { confidenceOf, disabledOf, modelFor, type RouteContext } from '../context';
+import { disabledOf, legacyConfidenceOf, modelFor, type RouteContext } from '../context';
 import { HttpError } from '../http-error';
+import { multipartPart } from '../multipart';
+import { visualize } from '../visualize';
+
+const FORMATS = ['json', 'image', 'image_and_json'];
+const truthy = (v: unknown) => v === true || v === 'true' || v === 'True' || v === '1';
+
+/** The route's image: ?image=<url>, a multipart "file" part, or the raw body as base64. */
+async function imageOf(request: FastifyRequest, context: RouteContext, query: Record<string, unknown>): Promise<Buffer> {
+  if (typeof query.image === 'string' && query.image !== '') return context.fetchImage(query.image, { left: context.maxUrlBytes });
+  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  const type = request.headers['content-type'] ?? '';
+  if (/^multipart\/form-data\b/i.test(type)) return multipartPart(body, type, 'file');
+  if (body.length === 0) throw new HttpError(400, 'send the image as a base64 body, or as ?image=<url>');
+  return formBase64Image(body.toString('latin1'), 'the request body');
+}
 
 export function hostedRoutes(app: FastifyInstance, context: RouteContext): void {
-  app.post('/:project/:version', async (request: FastifyRequest, reply: FastifyReply) => {
-    const { project, version } = request.params as { project: string; version: string };
-    const query = request.query as Record<string, unknown>;
-    const model = modelFor(context, `${project}/${version}`);
-    const confidence = confidenceOf(query.confidence);
-    const disablePreprocessing = disabledOf(query);
-    const body = typeof request.body === 'string' ? request.body : '';
-    let image: Buffer;
-    if (body.trim() !== '') image = formBase64Image(body, 'the request body');
-    else if (typeof query.image === 'string') image = await context.fetchImage(query.image, { left: context.maxUrlBytes });
-    else throw new HttpError(400, 'send the image as a base64 body, or as ?image=<url>');
-    await context.withinBudget([image], ['the image']);
-    reply.send(await model.classify(image, { confidence, timeoutMs: context.timeoutMs, disablePreprocessing }));
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const { project, version } = request.params as { project: string; version: string };
+      const query = request.query as Record<string, unknown>;
+      const model = modelFor(context, `${project}/${version}`);
+      const confidence = legacyConfidenceOf(query.confidence);
+      const disablePreprocessing = disabledOf(query);
+      const format = query.format === undefined ? 'json' : String(query.format);
+      if (!FORMATS.includes(format)) throw new HttpError(400, `format must be one of ${FORMATS.join(', ')}, got '${format.slice(0, 50)}'`);
+      const image = await imageOf(request, context, query);
+      await context.withinBudget([image], ['the image']);
+      const result = await model.classify(image, { confidence, timeoutMs: context.timeoutMs, disablePreprocessing });
+      if (format === 'image') return reply.type('image/jpeg').send(await visualize(image, result));
+      if (format === 'image_and_json' || truthy(query.visualize_predictions)) {
+        return reply.send({ ...result, visualization: (await visualize(image, result)).toString('base64') });
+      }
+      return reply.send(result);
+    };
+    scope.post('/:project/:version', handler);
+    scope.get('/:project/:version', handler);
   });
 }

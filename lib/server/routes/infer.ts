@@ -1,24 +1,43 @@
-/** POST /infer/classification: JSON { model_id, image: {type, value} | [...], confidence?, disable_preproc_*? } (Roboflow's v1 API). */
+/**
+ * POST /infer/classification (Roboflow's v1 API; what inference_sdk's v1 mode sends):
+ * JSON { model_id, image: {type, value} | [...], confidence?, id?, visualize_predictions?,
+ * disable_preproc_*?, api_key? }. `image.type` is read case-insensitively; a client's `id` becomes the
+ * results' `inference_id`; a body that does not fit is a 422 with `detail` (validation.ts); other
+ * fields are ignored, as there.
+ */
 import type { FastifyInstance } from 'fastify';
 import { confidenceOf, disabledOf, imageOf, modelFor, type RouteContext } from '../context';
 import { HttpError } from '../http-error';
+import { bodyObject, invalidBody, stringField } from '../validation';
+import { visualize } from '../visualize';
 
 export function inferRoutes(app: FastifyInstance, context: RouteContext): void {
   app.post('/infer/classification', async (request) => {
-    const body = request.body as Record<string, unknown> | undefined;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'expected a JSON body { model_id, image, confidence? }');
-    if (typeof body.model_id !== 'string') throw new HttpError(400, 'model_id must be a string "project/version"');
-    const model = modelFor(context, body.model_id);
-    const confidence = confidenceOf(body.confidence);
+    const body = bodyObject(request.body);
+    const model = modelFor(context, stringField(body, 'model_id'));
+    let confidence: number | undefined;
+    try {
+      confidence = confidenceOf(body.confidence);
+    } catch (error) {
+      throw invalidBody(['confidence'], (error as Error).message, body.confidence);
+    }
     const disablePreprocessing = disabledOf(body);
+    if (body.image === undefined) throw invalidBody(['image'], 'Field required', body, 'missing');
     const many = Array.isArray(body.image);
     const images = (many ? body.image : [body.image]) as unknown[];
-    if (images.length === 0 || images.length > context.maxImages) throw new HttpError(400, `image must be one image or a list of 1 to ${context.maxImages}`);
+    if (images.length === 0) throw invalidBody(['image'], 'List should have at least 1 item after validation, not 0', body.image, 'too_short');
+    if (images.length > context.maxImages) throw new HttpError(400, `image must be one image or a list of 1 to ${context.maxImages}`);
     const budget = { left: context.maxUrlBytes };
     const names = images.map((_, i) => (many ? `image[${i}]` : 'image'));
     const bytes = await Promise.all(images.map((image, i) => imageOf(context, image, names[i], budget)));
     await context.withinBudget(bytes, names);
-    const results = await Promise.all(bytes.map((b) => model.classify(b, { confidence, timeoutMs: context.timeoutMs, disablePreprocessing })));
+    const results = await Promise.all(
+      bytes.map(async (b) => {
+        const result = await model.classify(b, { confidence, timeoutMs: context.timeoutMs, disablePreprocessing });
+        const withId = typeof body.id === 'string' && body.id !== '' ? { ...result, inference_id: body.id } : result;
+        return body.visualize_predictions === true ? { ...withId, visualization: (await visualize(b, result)).toString('base64') } : withId;
+      }),
+    );
     return many ? results : results[0];
   });
 }
