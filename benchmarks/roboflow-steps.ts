@@ -24,12 +24,14 @@ const CROP = { 'static-crop': { enabled: true, x_min: 10, y_min: 10, x_max: 90, 
 const GRAY = { grayscale: { enabled: true } };
 const STRETCH = { contrast: { enabled: true, type: 'Contrast Stretching' } };
 const EQUALIZE = { contrast: { enabled: true, type: 'Histogram Equalization' } };
+const ADAPTIVE = { contrast: { enabled: true, type: 'Adaptive Equalization' } };
 const CASES: [string, Record<string, unknown>, string][] = [
   ['stretch, no steps', {}, 'stretch'],
   ['static crop', CROP, 'stretch'],
   ['grayscale', GRAY, 'stretch'],
   ['contrast stretching', STRETCH, 'stretch'],
   ['histogram equalization', EQUALIZE, 'stretch'],
+  ['adaptive equalization', ADAPTIVE, 'stretch'],
   ['crop + grayscale + equalization, letterbox', { ...CROP, ...GRAY, ...EQUALIZE }, 'letterbox'],
 ];
 

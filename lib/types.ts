@@ -94,7 +94,11 @@ export interface PreprocessingSteps {
   static_crop?: { x_min: number; y_min: number; x_max: number; y_max: number };
   /** To gray (OpenCV's weights), replicated to three channels. */
   grayscale: boolean;
-  /** `'Adaptive Equalization'` is not implemented: loading such a package fails with UnsupportedError. */
+  /**
+   * `'inference-models'`: scikit-image's rescale_intensity (2nd..98th percentile), equalize_hist or
+   * equalize_adapthist (clip 0.03, on the HSV value); `'legacy'`: the same stretching, OpenCV's
+   * equalizeHist or CLAHE (clip 0.03, 8x8 tiles) on gray.
+   */
   contrast?: 'Contrast Stretching' | 'Histogram Equalization' | 'Adaptive Equalization';
 }
 

@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, ModelLoadError, ModelMismatchError, UnsupportedError, type Model } from '../lib/index.mjs';
+import { loadModel, ModelLoadError, ModelMismatchError, type Model } from '../lib/index.mjs';
 import { fixtureModel, photosDir, python, root, scratch } from './helpers';
 
 /** Weights without the fixture's embedded metadata (a Roboflow package carries none): re-saved by torch. */
@@ -79,6 +79,7 @@ const CROP = { 'static-crop': { enabled: true, x_min: 12, y_min: 7, x_max: 91, y
 const GRAY = { grayscale: { enabled: true } };
 const STRETCH = { contrast: { enabled: true, type: 'Contrast Stretching' } };
 const EQUALIZE = { contrast: { enabled: true, type: 'Histogram Equalization' } };
+const ADAPTIVE = { contrast: { enabled: true, type: 'Adaptive Equalization' } };
 
 /** Each case: a package, and the per-plane std of its tensor in x/255 units (to express differences in levels). */
 const defaultCases: [string, () => string, number[]][] = [
@@ -90,6 +91,8 @@ const defaultCases: [string, () => string, number[]][] = [
   ['crop + grayscale + stretching, letterbox (padding 114)', () => makePackage(resnet, { 'inference_config.json': inferenceConfig({ resize_mode: 'letterbox', padding_value: 114 }, { ...CROP, ...GRAY, ...STRETCH }), 'class_names.txt': NAMES_1000 }), [0.229, 0.224, 0.225]],
   ['crop + equalization, center-crop (no resize)', () => makePackage(resnet, { 'inference_config.json': inferenceConfig({ resize_mode: 'center-crop' }, { ...CROP, ...EQUALIZE }), 'class_names.txt': NAMES_1000 }), [0.229, 0.224, 0.225]],
   ['grayscale + equalization, letterbox-reflect-edges, bgr, no normalization', () => makePackage(resnet, { 'inference_config.json': inferenceConfig({ resize_mode: 'letterbox-reflect-edges', color_mode: 'bgr', normalization: null }, { ...GRAY, ...EQUALIZE }), 'class_names.txt': NAMES_1000 }), [1, 1, 1]],
+  ['adaptive equalization (scikit-image CLAHE on the HSV value)', () => makePackage(resnet, { 'inference_config.json': inferenceConfig({}, ADAPTIVE), 'class_names.txt': NAMES_1000 }), [0.229, 0.224, 0.225]],
+  ['crop + grayscale + adaptive equalization, letterbox', () => makePackage(resnet, { 'inference_config.json': inferenceConfig({ resize_mode: 'letterbox', padding_value: 114 }, { ...CROP, ...GRAY, ...ADAPTIVE }), 'class_names.txt': NAMES_1000 }), [0.229, 0.224, 0.225]],
   ['fit-longer-edge (stretch for a non-YOLO model), 97x61 input, no scaling', () => makePackage(resnet, { 'inference_config.json': inferenceConfig({ resize_mode: 'fit-longer-edge', training_input_size: { height: 61, width: 97 }, scaling_factor: null, normalization: [[120, 110, 100], [60, 55, 50]] }), 'class_names.txt': NAMES_1000 }), [60 / 255, 55 / 255, 50 / 255]],
 ];
 
@@ -109,6 +112,10 @@ const legacyCases: [string, () => string, number][] = [
   ['Fit (grey edges) in, static crop', () => makePackage(resnet, { 'environment.json': environment({ ...CROP, resize: { format: 'Fit (grey edges) in', width: 160, height: 128, enabled: true } }) }), 1e-3],
   ['Fit (white edges) in, contrast stretching then grayscale', () => makePackage(resnet, { 'environment.json': environment({ ...STRETCH, ...GRAY, resize: { format: 'Fit (white edges) in', width: 128, height: 160, enabled: true } }) }), 1e-3],
   ['unknown format (stretch), histogram equalization (OpenCV, on gray)', () => makePackage(resnet, { 'environment.json': environment({ ...EQUALIZE, resize: { format: 'Some new format', width: 112, height: 112, enabled: true } }) }), 0.01],
+  ['Fit (black edges) in, grayscale alone', () => makePackage(resnet, { 'environment.json': environment({ ...GRAY, resize: { format: 'Fit (black edges) in', width: 200, height: 120, enabled: true } }) }), 1e-3],
+  ['Fill (with center crop) in (black letterbox), contrast stretching alone', () => makePackage(resnet, { 'environment.json': environment({ ...STRETCH, resize: { format: 'Fill (with center crop) in', width: 96, height: 96, enabled: true } }) }), 1e-3],
+  ['Fit (grey edges) in, adaptive equalization (OpenCV CLAHE, on gray)', () => makePackage(resnet, { 'environment.json': environment({ ...ADAPTIVE, resize: { format: 'Fit (grey edges) in', width: 160, height: 128, enabled: true } }) }), 1e-3],
+  ['Stretch to, crop + adaptive equalization + grayscale', () => makePackage(resnet, { 'environment.json': environment({ ...CROP, ...ADAPTIVE, ...GRAY, resize: { format: 'Stretch to', width: 224, height: 224, enabled: true } }) }), 0.01],
   ['Fit within (black letterbox), crop + stretching + grayscale', () => makePackage(resnet, { 'environment.json': environment({ ...CROP, ...STRETCH, ...GRAY, resize: { format: 'Fit within', width: 224, height: 224, enabled: true } }) }), 1e-3],
 ];
 
@@ -138,8 +145,9 @@ describe('Roboflow packages: the preprocessed tensor equals the server\'s (indep
 });
 
 describe('Roboflow packages end to end', () => {
-  it('single-label, both formats: confidences within 2e-3 of the reference, same top class', async () => {
-    const packages = [defaultCases[5][1](), legacyCases[4][1]()];
+  it('single-label, both formats, with and without adaptive equalization: confidences within 2e-3 of the reference, same top class', async () => {
+    const named = <T extends [string, () => string, ...unknown[]]>(cases: T[], prefix: string) => cases.find(([n]) => n.startsWith(prefix))![1]();
+    const packages = [named(defaultCases, 'crop + grayscale + stretching'), named(defaultCases, 'crop + grayscale + adaptive'), named(legacyCases, 'Fit within'), named(legacyCases, 'Fit (grey edges) in, adaptive')];
     for (const dir of packages) {
       const model = await loadModel(dir, { device: 'cpu', task: 'single-label' });
       const refs = reference(PHOTOS.map((image) => ({ package: dir, image, model: path.join(dir, 'weights.torchscript') })));
@@ -261,8 +269,7 @@ describe('bad Roboflow packages get typed errors naming the file and field', () 
     ['input_channels not 3', () => bad({ 'inference_config.json': inferenceConfig({ input_channels: 1 }), 'class_names.txt': NAMES_1000 }), ModelLoadError, /"network_input\.input_channels" must be 3/],
     ['an empty class_names.txt', () => bad({ 'inference_config.json': inferenceConfig({}), 'class_names.txt': '\n  \n' }), ModelLoadError, /class_names\.txt lists no class names/],
     ['no class_names.txt', () => bad({ 'inference_config.json': inferenceConfig({}) }), ModelLoadError, /has inference_config\.json but no class_names\.txt/],
-    ['Adaptive Equalization (not implemented)', () => bad({ 'inference_config.json': inferenceConfig({}, { contrast: { enabled: true, type: 'Adaptive Equalization' } }), 'class_names.txt': NAMES_1000 }), UnsupportedError, /Adaptive Equalization.*not implemented/],
-    ['class_names_operations (not implemented)', () => bad({ 'inference_config.json': { ...inferenceConfig({}), class_names_operations: [{ type: 'class_name_removal', class_name: 'class 3' }] }, 'class_names.txt': NAMES_1000 }), UnsupportedError, /class_names_operations/],
+    ['class_names_operations that is not a list', () => bad({ 'inference_config.json': { ...inferenceConfig({}), class_names_operations: 'remove' }, 'class_names.txt': NAMES_1000 }), ModelLoadError, /"class_names_operations" must be a list/],
     ['softmax for a multi-label model', () => bad({ 'inference_config.json': inferenceConfig({}), 'class_names.txt': NAMES_1000, 'model_config.json': { task_type: 'multi-label-classification' } }), ModelLoadError, /"post_processing\.type" must be 'sigmoid'/],
     ['CLASS_MAP with a gap', () => bad({ 'environment.json': { ...environment({}), CLASS_MAP: { 0: 'a', 2: 'c' } } }), ModelLoadError, /environment\.json: "CLASS_MAP"/],
     ['PREPROCESSING that is not JSON', () => bad({ 'environment.json': { ...environment({}), PREPROCESSING: '{not json' } }), ModelLoadError, /invalid JSON in .*environment\.json PREPROCESSING/],
@@ -274,6 +281,13 @@ describe('bad Roboflow packages get typed errors naming the file and field', () 
       expect((error as Error).message).toMatch(message);
     });
   }
+
+  it("class_names_operations is ignored, as Roboflow's classification models ignore it (its detection models remove classes)", async () => {
+    const model = await loadModel(bad({ 'inference_config.json': { ...inferenceConfig({}), class_names_operations: [{ type: 'class_name_removal', class_name: 'class 3' }] }, 'class_names.txt': NAMES_1000 }), { device: 'cpu' });
+    expect(model.info.metadata.class_names).toHaveLength(1000);
+    expect(model.info.metadata.class_names[3]).toBe('class 3');
+    await model.dispose();
+  });
 
   it('a crop that leaves no pixel of a small image fails that call only', async () => {
     const model = await loadModel(makePackage(resnet, { 'inference_config.json': inferenceConfig({}, { 'static-crop': { enabled: true, x_min: 40, y_min: 40, x_max: 41, y_max: 41 } }), 'class_names.txt': NAMES_1000 }), { device: 'cpu' });

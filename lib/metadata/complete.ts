@@ -1,7 +1,7 @@
 /**
  * Metadata validated field by field and completed with the defaults, whatever file it came from.
  */
-import { ModelLoadError, UnsupportedError } from '../errors';
+import { ModelLoadError } from '../errors';
 import type { ModelMetadata, PreprocessingSteps } from '../types';
 
 export const DEFAULTS: Omit<ModelMetadata, 'class_names' | 'input'> = {
@@ -35,9 +35,6 @@ function checkSteps(p: PreprocessingSteps, where: string): void {
   check(typeof p.auto_orient === 'boolean', where, 'preprocessing.auto_orient', 'a boolean', p.auto_orient);
   check(typeof p.grayscale === 'boolean', where, 'preprocessing.grayscale', 'a boolean', p.grayscale);
   if (p.contrast !== undefined) check(CONTRASTS.includes(p.contrast), where, 'preprocessing.contrast', CONTRASTS.map((c) => `'${c}'`).join(', '), p.contrast);
-  if (p.contrast === 'Adaptive Equalization') {
-    throw new UnsupportedError(`${where}: contrast 'Adaptive Equalization' (CLAHE) is not implemented by edge-classify yet; retrain without it, or use 'Contrast Stretching' or 'Histogram Equalization'`);
-  }
   const c = p.static_crop;
   if (c !== undefined) {
     const bounds = [c?.x_min, c?.y_min, c?.x_max, c?.y_max];

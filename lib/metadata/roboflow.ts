@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ModelLoadError, UnsupportedError } from '../errors';
+import { ModelLoadError } from '../errors';
 import type { ModelMetadata, PreprocessingSteps } from '../types';
 import { DEFAULTS, type PartialMetadata } from './complete';
 import { parseJson } from './json';
@@ -63,9 +63,6 @@ function stepsOf(pre: Json, file: string, field: string, flavor: PreprocessingSt
   if (enabled(contrast)) {
     const type = (contrast as Json).type;
     if (!CONTRASTS.includes(type as (typeof CONTRASTS)[number])) fail(file, `${field}.contrast.type`, CONTRASTS.map((c) => `'${c}'`).join(', '), type);
-    if (type === 'Adaptive Equalization') {
-      throw new UnsupportedError(`${file}: "${field}.contrast.type" 'Adaptive Equalization' (CLAHE) is not implemented by edge-classify yet; retrain without it, or use 'Contrast Stretching' or 'Histogram Equalization'`);
-    }
     steps.contrast = type as PreprocessingSteps['contrast'];
   }
   const any = steps.static_crop || steps.grayscale || steps.contrast || !autoOrient;
@@ -191,10 +188,10 @@ function fromInferenceConfig(dir: string): PartialMetadata | undefined {
   meta.task = multi ? 'multi-label' : 'single-label';
   // fused: the network already ends in its activation
   meta.output = isObject(post) && post.fused === true ? 'probabilities' : 'logits';
+  // class_names_operations (class removal) is read by Roboflow's detection models only; its
+  // classification models keep every class, and so does this.
   const operations = config.class_names_operations ?? null;
-  if (operations !== null && !(Array.isArray(operations) && operations.length === 0)) {
-    throw new UnsupportedError(`${file}: "class_names_operations" (class removal) is not implemented by edge-classify yet`);
-  }
+  if (operations !== null && !Array.isArray(operations)) fail(file, 'class_names_operations', 'a list or null', operations);
   const pre = config.image_pre_processing ?? {};
   if (!isObject(pre)) fail(file, 'image_pre_processing', 'an object', pre);
   // this path applies EXIF orientation unless a request switches it off; "auto-orient" is not read

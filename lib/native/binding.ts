@@ -24,7 +24,7 @@ export interface NativeSteps {
   /** Percent bounds [xMin, yMin, xMax, yMax]. */
   crop?: [number, number, number, number];
   grayscale: boolean;
-  contrast: 'none' | 'stretching' | 'equalize-skimage' | 'equalize-opencv';
+  contrast: 'none' | 'stretching' | 'equalize-skimage' | 'equalize-opencv' | 'adaptive-skimage' | 'adaptive-opencv';
   /** Legacy order: crop -> contrast -> grayscale. */
   contrastFirst: boolean;
 }

@@ -7,8 +7,11 @@ import type { NativeConfig, NativeSteps } from './binding';
 function nativeSteps(p: PreprocessingSteps | undefined): NativeSteps | undefined {
   if (!p || (!p.static_crop && !p.grayscale && !p.contrast)) return undefined;
   const legacy = p.flavor === 'legacy';
-  const equalize = legacy ? 'equalize-opencv' : 'equalize-skimage';
-  const contrast = p.contrast === 'Contrast Stretching' ? 'stretching' : p.contrast === 'Histogram Equalization' ? equalize : 'none';
+  const contrast =
+    p.contrast === 'Contrast Stretching' ? 'stretching'
+    : p.contrast === 'Histogram Equalization' ? (legacy ? 'equalize-opencv' : 'equalize-skimage')
+    : p.contrast === 'Adaptive Equalization' ? (legacy ? 'adaptive-opencv' : 'adaptive-skimage')
+    : 'none';
   const c = p.static_crop;
   return { crop: c ? [c.x_min, c.y_min, c.x_max, c.y_max] : undefined, grayscale: p.grayscale, contrast, contrastFirst: legacy };
 }

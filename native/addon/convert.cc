@@ -141,6 +141,8 @@ edge::RoboflowSteps readSteps(Napi::Env env, Napi::Value value) {
   else if (contrast == "stretching") steps.contrast = edge::Contrast::Stretching;
   else if (contrast == "equalize-skimage") steps.contrast = edge::Contrast::EqualizeSkimage;
   else if (contrast == "equalize-opencv") steps.contrast = edge::Contrast::EqualizeOpenCv;
+  else if (contrast == "adaptive-skimage") steps.contrast = edge::Contrast::AdaptiveSkimage;
+  else if (contrast == "adaptive-opencv") steps.contrast = edge::Contrast::AdaptiveOpenCv;
   else throwError(env, kArg, "Unknown contrast step '" + contrast + "'");
   return steps;
 }

@@ -118,10 +118,10 @@ EDGE_HD inline LinearTap linearTap(int64_t d, int src, int64_t dst) {
   return LinearTap{i, f};
 }
 
-// OpenCV's cv::resize INTER_LINEAR on 8-bit images, bit for bit (checked against cv2.resize on 150
-// random size pairs): the same source coordinates, weights in 11-bit fixed point rounded to nearest,
-// the result rounded to 8 bits. Columns are clamped as linearTap(); rows keep their fraction and only
-// their indices are clamped (OpenCV's vertical pass), which matters at the top and bottom edge.
+// OpenCV's cv::resize INTER_LINEAR on 8-bit images, bit for bit (test/32-roboflow.test.ts compares
+// the result with cv2.resize): the same source coordinates, weights in 11-bit fixed point rounded to
+// nearest, the result rounded to 8 bits. Columns are clamped as linearTap(); rows keep their fraction
+// and only their indices are clamped (OpenCV's vertical pass), which matters at the top and bottom edge.
 struct FixedTap {
   int index0, index1;  // source pixels
   int w0, w1;          // their weights, summing to about 2048

@@ -102,14 +102,17 @@ void fixedBox(const uint8_t* origin, size_t rowBytes, int channels, const ImageS
 void preprocessImage(const ImageView& image, const PreprocessSpec& spec, float* out) {
   // The window the steps leave (the whole image without a static crop) is the resize's source.
   const ImageSteps steps = planSteps(image, spec.steps);
+  // an adaptive equalization's result (the window, all steps done) is read instead of the source
+  const ImageView source = steps.source(image);
   const ResizePlan plan = planResize(steps.width, steps.height, spec.width, spec.height, spec.mode, spec.rounding);
-  const int channels = image.channels();
-  const size_t rowBytes = static_cast<size_t>(image.width) * static_cast<size_t>(channels);
-  const uint8_t* origin = image.data + static_cast<size_t>(steps.y0) * rowBytes + static_cast<size_t>(steps.x0) * channels;
+  const int channels = source.channels();
+  const size_t rowBytes = static_cast<size_t>(source.width) * static_cast<size_t>(channels);
+  const uint8_t* origin = steps.buffered() ? source.data
+                                           : image.data + static_cast<size_t>(steps.y0) * rowBytes + static_cast<size_t>(steps.x0) * channels;
   const size_t plane = spec.planeSize();
 
   // Tensor plane p reads source channel srcChannel[p]; normalisation folded into scale/bias.
-  const std::array<int, 3> rgb = rgbOffsets(image.format);
+  const std::array<int, 3> rgb = rgbOffsets(source.format);
   std::array<int, 3> srcChannel{};
   std::array<float, 3> scale{}, bias{}, padValue{};
   for (int p = 0; p < 3; ++p) {

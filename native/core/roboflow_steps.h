@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "geometry.h"
 #include "image.h"
@@ -17,6 +18,8 @@ enum class Contrast {
   Stretching,       // rescale between the 2nd and 98th percentile of all values (scikit-image rescale_intensity)
   EqualizeSkimage,  // scikit-image equalize_hist over all values, x255, truncated (Roboflow's default path)
   EqualizeOpenCv,   // to gray, then OpenCV equalizeHist (Roboflow's legacy path)
+  AdaptiveSkimage,  // scikit-image equalize_adapthist(x/255, clip_limit=0.03) on the HSV value, x255, truncated (default path)
+  AdaptiveOpenCv,   // to gray, then OpenCV CLAHE (clip limit 0.03, 8x8 tiles) (legacy path)
 };
 
 // Which steps a model's package asks for, in its server's order.
@@ -40,8 +43,15 @@ struct ImageSteps {
   bool useLut = false;
   bool grayAfter = false;  // to gray after the lookup table (legacy order)
   std::array<uint8_t, 256> lut{};
+  // The adaptive equalizations depend on each pixel's place, not only its value: their result, the
+  // window after the steps, is computed here (one copy of the window) and read instead of the source.
+  std::vector<uint8_t> buffer;
+  PixelFormat bufferFormat = PixelFormat::Gray;
 
   bool identity() const { return !grayFirst && !useLut && !grayAfter; }
+  bool buffered() const { return !buffer.empty(); }
+  // The view the resize reads: the buffer when there is one (its steps all applied), else the source.
+  ImageView source(const ImageView& image) const;
 };
 
 // OpenCV's BGR2GRAY / RGB2GRAY for 8 bits: fixed point with 15 fractional bits (its RY15, GY15, BY15;

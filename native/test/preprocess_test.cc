@@ -31,7 +31,8 @@ void randomImages() {
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   const PixelFormat formats[] = {PixelFormat::Gray, PixelFormat::RGB, PixelFormat::BGR, PixelFormat::RGBA, PixelFormat::BGRA};
   const ResizeMode modes[] = {ResizeMode::Stretch, ResizeMode::Letterbox, ResizeMode::CenterCrop, ResizeMode::Crop};
-  const Contrast contrasts[] = {Contrast::None, Contrast::Stretching, Contrast::EqualizeSkimage, Contrast::EqualizeOpenCv};
+  const Contrast contrasts[] = {Contrast::None, Contrast::Stretching, Contrast::EqualizeSkimage, Contrast::EqualizeOpenCv,
+                                Contrast::AdaptiveSkimage, Contrast::AdaptiveOpenCv};
   const LetterboxRounding roundings[] = {LetterboxRounding::Exact, LetterboxRounding::Legacy, LetterboxRounding::Scale};
   int cropped = 0;
   for (int round = 0; round < 600; ++round) {
@@ -58,7 +59,7 @@ void randomImages() {
     spec.stdev = {0.2f, 0.3f, 0.4f};
     RoboflowSteps& steps = spec.steps;
     steps.grayscale = pick(0, 1) == 1;
-    steps.contrast = contrasts[pick(0, 3)];
+    steps.contrast = contrasts[pick(0, 5)];
     steps.contrastFirst = pick(0, 1) == 1;
     if (pick(0, 1)) {
       steps.crop = true;
@@ -98,6 +99,12 @@ void flatTables() {
     steps.contrast = c;
     const ImageSteps s = planSteps(image, steps);
     CHECK(s.useLut);
+  }
+  for (Contrast c : {Contrast::AdaptiveSkimage, Contrast::AdaptiveOpenCv}) {
+    RoboflowSteps steps;
+    steps.contrast = c;
+    const ImageSteps s = planSteps(image, steps);
+    CHECK(s.buffered() && s.buffer.size() == (c == Contrast::AdaptiveOpenCv ? 20u : 60u));
   }
 }
 

@@ -59,6 +59,9 @@ def default_contrast(image, kind):
     if kind == "Histogram Equalization":
         equalized = exposure.equalize_hist(image.astype(np.float32) / 255) * 255
         return equalized.astype(np.uint8)
+    if kind == "Adaptive Equalization":
+        adapted = exposure.equalize_adapthist(image.astype(np.float32) / 255, clip_limit=0.03) * 255
+        return adapted.astype(np.uint8)
     raise ValueError(f"contrast {kind} not in this reference")
 
 
@@ -118,6 +121,9 @@ def legacy_contrast(image, kind):
         return exposure.rescale_intensity(image, in_range=(p2, p98))
     if kind == "Histogram Equalization":
         return cv2.cvtColor(cv2.equalizeHist(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)), cv2.COLOR_GRAY2BGR)
+    if kind == "Adaptive Equalization":
+        clahe = cv2.createCLAHE(clipLimit=0.03, tileGridSize=(8, 8))
+        return cv2.cvtColor(clahe.apply(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)), cv2.COLOR_GRAY2BGR)
     raise ValueError(f"contrast {kind} not in this reference")
 
 

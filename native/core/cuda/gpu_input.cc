@@ -32,11 +32,14 @@ GpuInput::~GpuInput() = default;
 double GpuInput::frames(const std::vector<ImageView>& images, const PreprocessSpec& spec, const GpuTarget& target) {
   const Stopwatch prepare;
   uint64_t pixelBytes = 0;
-  const std::vector<GpuImage> plans = planGpuBatch(images, spec, &pixelBytes);
+  std::vector<std::vector<uint8_t>> buffers;  // adaptive equalizations' results, uploaded instead of the image
+  const std::vector<GpuImage> plans = planGpuBatch(images, spec, &pixelBytes, &buffers);
   const size_t planBytes = plans.size() * sizeof(GpuImage);
   auto* device = static_cast<uint8_t*>(scratch_.reserve(pixelBytes + planBytes));
   staging_.reserve(pixelBytes + planBytes);
   const size_t n = images.size();
+  auto bytesOf = [&](size_t i) { return buffers[i].empty() ? images[i].byteSize() : buffers[i].size(); };
+  auto dataOf = [&](size_t i) { return buffers[i].empty() ? images[i].data : buffers[i].data(); };
   const size_t workers = std::min<size_t>({8, n, 1 + pixelBytes / (2u << 20)});
   constexpr uint64_t kPiece = 4u << 20;
   std::vector<cudaError_t> status(workers, cudaSuccess);
@@ -48,15 +51,15 @@ double GpuInput::frames(const std::vector<ImageView>& images, const PreprocessSp
     size_t pieceStart = first;
     auto send = [&](size_t end) {  // images [pieceStart, end) are staged: transfer them
       const uint64_t from = plans[pieceStart].imageOffset;
-      const uint64_t to = plans[end - 1].imageOffset + images[end - 1].byteSize();
+      const uint64_t to = plans[end - 1].imageOffset + bytesOf(end - 1);
       if (error == cudaSuccess) {
         error = cudaMemcpyAsync(device + from, staging_.data() + from, to - from, cudaMemcpyHostToDevice, target.stream);
       }
       pieceStart = end;
     };
     for (size_t i = first; i < last; ++i) {
-      std::memcpy(staging_.data() + plans[i].imageOffset, images[i].data, images[i].byteSize());
-      if (plans[i].imageOffset + images[i].byteSize() - plans[pieceStart].imageOffset >= kPiece) send(i + 1);
+      std::memcpy(staging_.data() + plans[i].imageOffset, dataOf(i), bytesOf(i));
+      if (plans[i].imageOffset + bytesOf(i) - plans[pieceStart].imageOffset >= kPiece) send(i + 1);
     }
     if (pieceStart < last) send(last);
   });

@@ -100,8 +100,10 @@ __global__ void preprocessKernel(const uint8_t* __restrict__ pixels, const GpuIm
 
 }  // namespace
 
-std::vector<GpuImage> planGpuBatch(const std::vector<ImageView>& images, const PreprocessSpec& spec, uint64_t* totalBytes) {
+std::vector<GpuImage> planGpuBatch(const std::vector<ImageView>& images, const PreprocessSpec& spec, uint64_t* totalBytes,
+                                   std::vector<std::vector<uint8_t>>* buffers) {
   std::vector<GpuImage> plans(images.size());
+  if (buffers) buffers->assign(images.size(), {});
   uint64_t offset = 0;
   for (size_t i = 0; i < images.size(); ++i) {
     const ImageView& im = images[i];
@@ -109,26 +111,29 @@ std::vector<GpuImage> planGpuBatch(const std::vector<ImageView>& images, const P
     if (im.data == nullptr && spec.steps.any()) {
       throw Error(ErrorCode::Unsupported, "Roboflow preprocessing steps need the pixels on the host: decode on the CPU");
     }
-    const ImageSteps steps = planSteps(im, spec.steps);
-    g.channels = im.channels();
+    ImageSteps steps = planSteps(im, spec.steps);
+    // an adaptive equalization's result is uploaded instead of the image: its window, all steps done
+    const ImageView source = steps.source(im);
+    g.channels = source.channels();
     g.imageOffset = offset;
-    g.rowBytes = static_cast<uint64_t>(im.width) * g.channels;
-    g.offset = offset + static_cast<uint64_t>(steps.y0) * g.rowBytes + static_cast<uint64_t>(steps.x0) * g.channels;
+    g.rowBytes = static_cast<uint64_t>(source.width) * g.channels;
+    g.offset = steps.buffered() ? offset : offset + static_cast<uint64_t>(steps.y0) * g.rowBytes + static_cast<uint64_t>(steps.x0) * g.channels;
     g.width = steps.width;
     g.height = steps.height;
     g.grayFirst = steps.grayFirst;
     g.useLut = steps.useLut;
     g.grayAfter = steps.grayAfter;
     for (int v = 0; v < 256; ++v) g.lut[v] = steps.lut[v];
-    const bool bgrSource = im.format == PixelFormat::BGR || im.format == PixelFormat::BGRA;
-    const bool gray = im.format == PixelFormat::Gray;
+    const bool bgrSource = source.format == PixelFormat::BGR || source.format == PixelFormat::BGRA;
+    const bool gray = source.format == PixelFormat::Gray;
     for (int c = 0; c < 3; ++c) g.rgb[c] = gray ? 0 : (bgrSource ? 2 - c : c);
     const ResizePlan plan = planResize(steps.width, steps.height, spec.width, spec.height, spec.mode, spec.rounding);
     g.scaledWidth = plan.scaledWidth;
     g.scaledHeight = plan.scaledHeight;
     g.offsetX = plan.offsetX;
     g.offsetY = plan.offsetY;
-    const uint64_t bytes = static_cast<uint64_t>(im.width) * im.height * g.channels;
+    const uint64_t bytes = static_cast<uint64_t>(source.width) * source.height * g.channels;
+    if (buffers) (*buffers)[i] = std::move(steps.buffer);
     offset += (bytes + 255) / 256 * 256;  // keep every image 256-byte aligned
   }
   *totalBytes = offset;

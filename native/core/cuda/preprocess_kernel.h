@@ -46,7 +46,10 @@ struct GpuSpec {
 
 // Host-side description of a batch (plans computed with planSteps() and planResize()). Images whose
 // pixels are not on the host (data == nullptr: decoded on the GPU) cannot take Roboflow steps.
-std::vector<GpuImage> planGpuBatch(const std::vector<ImageView>& images, const PreprocessSpec& spec, uint64_t* totalBytes);
+// `buffers` (when given) receives, per image, the pixels to upload instead of the image's own when an
+// adaptive equalization computed them (empty otherwise).
+std::vector<GpuImage> planGpuBatch(const std::vector<ImageView>& images, const PreprocessSpec& spec, uint64_t* totalBytes,
+                                   std::vector<std::vector<uint8_t>>* buffers = nullptr);
 GpuSpec gpuSpec(const PreprocessSpec& spec);
 
 // Launches the kernel on `stream`. `images` points to n GpuImage in device memory;
