@@ -24,7 +24,7 @@ for mode in "${modes[@]}"; do
   tests=(scheduler_test)
   [ "$mode" = tsan ] || tests+=(preprocess_test)  # one thread: nothing for TSan to find
   for test in "${tests[@]}"; do
-    "$CXX" -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter "${flags[@]}" -Inative/core "native/test/$test.cc" "${core[@]}" -pthread -o "$out/${test}_$mode"
+    "$CXX" -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter "${flags[@]}" -Inative/core -Inative/test "native/test/$test.cc" "${core[@]}" -pthread -o "$out/${test}_$mode"
     echo "native-tests: $test, $mode"
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" \
       UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" timeout 300 "$out/${test}_$mode"

@@ -11,20 +11,11 @@
 #include "error.h"
 #include "preprocess.h"
 #include "roboflow_steps.h"
+#include "check.h"
 
 using namespace edge;
 
 namespace {
-
-int failures = 0;
-
-#define CHECK(cond)                                                                 \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                                   \
-    }                                                                               \
-  } while (0)
 
 void randomImages() {
   std::mt19937 rng(7);

@@ -24,20 +24,11 @@
 #include "parallel.h"
 #include "scheduler.h"
 #include "team_governor.h"
+#include "check.h"
 
 using namespace edge;
 
 namespace {
-
-int failures = 0;
-
-#define CHECK(cond)                                                                 \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                                   \
-    }                                                                               \
-  } while (0)
 
 // Scores each image with [its first input value, the lane it ran on]; counts its lanes' use.
 class FakeBackend final : public Backend {
