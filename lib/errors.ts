@@ -107,6 +107,29 @@ export class BindingError extends EdgeClassifyError {
 }
 
 /**
+ * A workflow specification that cannot run, or a step that failed: `errorType` says which (e.g.
+ * 'UnknownBlockType', 'InvalidSelector', 'InvalidKind', 'WorkflowCycle', 'MissingInput',
+ * 'InvalidParameter', 'ModelNotFound'), `context` where ('workflow_definition' before anything runs,
+ * 'workflow_execution' while it runs); the message names the step and field. `status` is the HTTP
+ * status the server answers with.
+ */
+export class WorkflowError extends EdgeClassifyError {
+  readonly errorType: string;
+  readonly context: 'workflow_definition' | 'workflow_execution';
+  readonly status: number;
+
+  constructor(
+    message: string,
+    options?: { cause?: unknown; errorType?: string; context?: 'workflow_definition' | 'workflow_execution'; status?: number },
+  ) {
+    super('ERR_WORKFLOW', message, options);
+    this.errorType = options?.errorType ?? 'WorkflowDefinitionError';
+    this.context = options?.context ?? 'workflow_definition';
+    this.status = options?.status ?? 400;
+  }
+}
+
+/**
  * A failure inside edge-classify that no other class describes (a bug: please report it with the
  * message). The native side uses it for C++ exceptions of unknown kind.
  */

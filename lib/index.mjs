@@ -9,6 +9,7 @@ export const {
   buildInfo,
   defaultModelPath,
   toWorkflowBlock,
+  runWorkflow,
   roundConfidence,
   EdgeClassifyError,
   InvalidOptionError,
@@ -25,5 +26,6 @@ export const {
   AbortedError,
   TimeoutError,
   BindingError,
+  WorkflowError,
 } = cjs;
 export default cjs;

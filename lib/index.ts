@@ -13,6 +13,7 @@ import type { BuildInfo } from './types';
 export { loadModel, Model } from './model';
 export { Clip, loadClip, type ClipCallOptions, type ClipConfig, type ClipLoadOptions, type ClipResult } from './clip/clip';
 export { roundConfidence, toWorkflowBlock } from './results';
+export { runWorkflow, type WorkflowResult, type WorkflowRunOptions } from './workflows/run';
 export {
   AbortedError,
   BindingError,
@@ -29,6 +30,7 @@ export {
   QueueFullError,
   TimeoutError,
   UnsupportedError,
+  WorkflowError,
 } from './errors';
 export type * from './types';
 

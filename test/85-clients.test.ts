@@ -178,7 +178,8 @@ describe('the rest of the clients\' calls', () => {
     expect(r['oversized v0']).toMatchObject({ status: 413, json: { message: expect.stringMatching(/over the limit/) } });
     expect(r['unknown route']).toMatchObject({ status: 404, json: { detail: 'Not Found' } });
     expect(r['unknown route no key'].status).toBe(403); // the key check comes first
-    expect(r.workflows).toMatchObject({ status: 404, json: { detail: 'Not Found' } });
+    // run_workflow's route exists (test/87-workflows.test.ts): an empty specification is refused in its error shape
+    expect(r.workflows).toMatchObject({ status: 400, json: { error_type: 'WorkflowDefinitionError', context: 'workflow_definition' } });
   });
 
   it('/healthz, /readiness and /info answer without a key; /metrics needs one unless metricsWithoutKey', async () => {

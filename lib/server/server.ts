@@ -6,6 +6,7 @@
  *   POST /clip/compare, /clip/embed_image, /clip/embed_text   routes/clip.ts  (CLIP)
  *   GET  /model/registry, POST /model/add|remove|clear       routes/models.ts (registry.ts)
  *   GET  /healthz, /readiness, /info, /metrics               routes/health.ts
+ *   POST /workflows/run, /infer/workflows                    routes/workflows.ts (lib/workflows/)
  * This file builds the app: body parsing (body.ts), the key checks (auth.ts), the error answer
  * (http-error.ts), metrics (metrics.ts), and the context every route shares (context.ts). Built on
  * fastify: its body limits, content-type parsing, error handling and graceful close are the parts a
@@ -15,7 +16,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import type { Clip } from '../clip/clip';
-import { EdgeClassifyError, QueueFullError } from '../errors';
+import { EdgeClassifyError, QueueFullError, WorkflowError } from '../errors';
 import { urlFetcher } from '../input';
 import { loadModel, type Model } from '../model';
 import { Auth } from './auth';
@@ -29,6 +30,7 @@ import { healthRoutes } from './routes/health';
 import { hostedRoutes } from './routes/hosted';
 import { inferRoutes } from './routes/infer';
 import { modelRoutes } from './routes/models';
+import { workflowRoutes } from './routes/workflows';
 import { ModelRegistry } from './registry';
 
 export interface ServerOptions {
@@ -123,7 +125,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
     if (error instanceof QueueFullError) reply.header('retry-after', '1');
     // refused before its body was read: close rather than read an unauthenticated body away
     if (status === 403) reply.header('connection', 'close');
-    return reply.code(status).send({ message, ...(error instanceof HttpError ? error.extra : undefined) });
+    const extra = error instanceof HttpError ? error.extra : error instanceof WorkflowError ? { error_type: error.errorType, context: error.context } : undefined;
+    return reply.code(status).send({ message, ...extra });
   });
   // Roboflow's answer for an unknown route (after the key check)
   const notFound = (_request: FastifyRequest, reply: FastifyReply) => reply.code(404).send({ detail: 'Not Found' });
@@ -135,6 +138,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   modelRoutes(app, context);
   inferRoutes(app, context);
   clipRoutes(app, context);
+  workflowRoutes(app, context);
   hostedRoutes(app, context);
   return app;
 }
