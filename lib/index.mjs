@@ -10,6 +10,8 @@ export const {
   defaultModelPath,
   toWorkflowBlock,
   runWorkflow,
+  Capture,
+  openCapture,
   roundConfidence,
   EdgeClassifyError,
   InvalidOptionError,

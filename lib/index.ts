@@ -14,6 +14,8 @@ export { loadModel, Model } from './model';
 export { Clip, loadClip, type ClipCallOptions, type ClipConfig, type ClipLoadOptions, type ClipResult } from './clip/clip';
 export { roundConfidence, toWorkflowBlock } from './results';
 export { runWorkflow, type WorkflowResult, type WorkflowRunOptions } from './workflows/run';
+export { Capture, openCapture, type CaptureMeta, type CaptureOptions, type CaptureStats } from './capture/capture';
+export type { SamplerOptions } from './capture/samplers';
 export {
   AbortedError,
   BindingError,

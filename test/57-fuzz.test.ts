@@ -5,22 +5,11 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeClassifyError, loadModel, type ImageInput, type Model, type SingleLabelResult } from '../lib/index.mjs';
-import { digitsModel } from './helpers';
+import { digitsModel, seeded as random } from './helpers';
 
 const SEED = 0x5eed;
 const CASES = 10_240;
 
-/** mulberry32: a small seeded generator, so that every run fuzzes the same inputs. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const crcTable = Array.from({ length: 256 }, (_, n) => {
   let c = n;

@@ -75,3 +75,15 @@ export const argmax = (a: ArrayLike<number>) => {
   for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
   return best;
 };
+
+/** mulberry32: a small seeded random source in [0, 1), so that a test sees the same sequence every run. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,5 +1,6 @@
 /** edge-classify serve: the HTTP server (lib/server/) with its models, keys and limits. */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { openCapture, type Capture } from '../capture/capture';
 import { EXIT, fail, parse } from './args';
 import type { Clip } from '../clip/clip';
 import { defaultModelPath, loadClip, loadModel } from '../index';
@@ -37,6 +38,11 @@ Options:
       --models-dir <dir>     packages as <dir>/<project>/<version> that POST /model/add loads by model id
                              (inference_sdk's load_model; only inside <dir>)
       --metrics-without-key  answer GET /metrics without an API key (default: it needs one)
+      --capture-dir <dir>    save sampled requests' images and results there, for retraining
+                             (Roboflow's active learning at the edge; docs/capture.md)
+      --capture-config <file>  JSON { samplers: [...], limits: { perMinute, perHour } } (default:
+                             10 % of requests at random, no limit)
+      --capture-max-mb <n>   the capture folder's quota (default 1024); capturing stops there
   -h, --help                 show this help
 
 Prints 'listening on http://HOST:PORT' on stdout when ready. SIGTERM/SIGINT: stop accepting, finish
@@ -64,6 +70,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'skip-warmup': { type: 'boolean' },
     'models-dir': { type: 'string' },
     'metrics-without-key': { type: 'boolean' },
+    'capture-dir': { type: 'string' },
+    'capture-config': { type: 'string' },
+    'capture-max-mb': { type: 'string' },
   }, USAGE, 'serve');
   if (!parsed) return EXIT.usage;
   if (parsed.help) return EXIT.ok;
@@ -142,8 +151,21 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const device = ((v.device as string | undefined) ?? 'auto') as Device;
+  let capture: Capture | undefined;
+  if (v['capture-dir'] !== undefined) {
+    try {
+      const config = v['capture-config'] === undefined ? {} : JSON.parse(readFileSync(v['capture-config'] as string, 'utf8'));
+      const maxMb = v['capture-max-mb'] === undefined ? 1024 : Number(v['capture-max-mb']);
+      if (!(maxMb >= 0)) throw new Error(`--capture-max-mb is invalid: '${String(v['capture-max-mb'])}'`);
+      capture = await openCapture({ dir: v['capture-dir'] as string, samplers: config.samplers, limits: config.limits, maxBytes: Math.round(maxMb * 2 ** 20) });
+    } catch (error) {
+      fail(`serve: --capture-dir / --capture-config: ${(error as Error).message}`);
+      await disposeAll();
+      return EXIT.usage;
+    }
+  }
   const app = createServer({
-    models, clip, modelsDir, metricsWithoutKey: Boolean(v['metrics-without-key']),
+    models, clip, modelsDir, capture, metricsWithoutKey: Boolean(v['metrics-without-key']),
     loadModel: (folder) => loadModel(folder, { device, limitInputPixels: maxPixels }),
     apiKeys: keys, allowUrlHosts: v['allow-url-host'] as string[] | undefined, maxBodyBytes: Math.round(maxBodyMb * 2 ** 20), requestTimeoutMs: timeoutMs, maxImageSide: maxSide, maxRequestPixels });
   let address: string;
@@ -151,6 +173,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     address = await app.listen({ host, port });
   } catch (error) {
     fail(`serve: cannot listen on ${host}:${port}: ${(error as Error).message}`);
+    await capture?.close();
     await disposeAll();
     return EXIT.failed;
   }
@@ -164,6 +187,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await app.close();
+  await capture?.close(); // the captures of the last requests are written before the process ends
   await disposeAll();
   await clip?.dispose();
   return EXIT.ok;

@@ -9,9 +9,13 @@ import type { DisablePreprocessing } from '../types';
 import { HttpError } from './http-error';
 import { checkImageBudget } from './limits';
 import type { ModelRegistry } from './registry';
+import { Capture } from '../capture/capture';
+import type { ClassificationResult } from '../types';
 
 export interface RouteContext {
   models: ModelRegistry;
+  /** Saves sampled requests' images and results (active learning at the edge), when the server has one. */
+  capture?: Capture;
   clip?: Clip;
   /** Time allowed to classify one request (queue included), ms. */
   timeoutMs: number;
@@ -77,6 +81,22 @@ export function disabledOf(fields: Record<string, unknown>): DisablePreprocessin
     (out ??= {})[key] = true;
   }
   return out;
+}
+
+/**
+ * Offers a classified image to the capture, as Roboflow's active learning takes requests: unless
+ * `disable_active_learning` is true (or "true"/"True"), into `active_learning_target_dataset` (a
+ * folder name) or the model's project. A bad dataset name is a 400; a capture problem never fails it.
+ */
+export function captureFor(context: RouteContext, fields: Record<string, unknown>, modelId: string): ((image: Uint8Array, result: ClassificationResult) => void) | undefined {
+  if (!context.capture) return undefined;
+  const off = fields.disable_active_learning;
+  if (off === true || off === 'true' || off === 'True') return undefined;
+  const dataset = Capture.checkDataset(fields.active_learning_target_dataset);
+  const capture = context.capture;
+  return (image, result) => {
+    capture.offer(image, result, { modelId, dataset });
+  };
 }
 
 /** An image of a JSON body, `{ type: 'base64' | 'url', value }`; `what` names it in messages. */

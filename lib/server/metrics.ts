@@ -2,6 +2,7 @@
  * Prometheus text exposition (format 0.0.4) for the server: requests by route and status, a
  * request-latency histogram, and per-model counters read from Model.stats() at scrape time.
  */
+import type { Capture } from '../capture/capture';
 import type { Model } from '../model';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -13,7 +14,10 @@ export class Metrics {
   readonly #latency = new Map<string, { buckets: number[]; sum: number; count: number }>();
 
   /** `models`: the loaded models now, read at every scrape. */
-  constructor(private readonly models: () => [string, Model][]) {}
+  constructor(
+    private readonly models: () => [string, Model][],
+    private readonly capture?: Capture,
+  ) {}
 
   request(route: string, status: number, seconds: number): void {
     const key = `${route}\u0000${status}`;
@@ -85,6 +89,15 @@ export class Metrics {
     out.push('# HELP edge_classify_batch_size_batches_total Batches by size.', '# TYPE edge_classify_batch_size_batches_total counter');
     for (const [id, s] of stats) {
       for (const [size, count] of Object.entries(s.batchSizes)) out.push(`edge_classify_batch_size_batches_total{model="${id}",size="${size}"} ${count}`);
+    }
+    if (this.capture) {
+      const c = this.capture.stats();
+      out.push('# HELP edge_classify_capture_saved_total Captured images saved for retraining.', '# TYPE edge_classify_capture_saved_total counter', `edge_classify_capture_saved_total ${c.saved}`);
+      out.push('# HELP edge_classify_capture_dropped_total Images a sampler kept but that were not saved, by reason.', '# TYPE edge_classify_capture_dropped_total counter');
+      for (const [reason, n] of Object.entries(c.dropped)) out.push(`edge_classify_capture_dropped_total{reason="${reason}"} ${n}`);
+      out.push('# HELP edge_classify_capture_bytes Bytes in the capture folder.', '# TYPE edge_classify_capture_bytes gauge', `edge_classify_capture_bytes ${c.bytes}`);
+      out.push('# HELP edge_classify_capture_pending Captures waiting to be written.', '# TYPE edge_classify_capture_pending gauge', `edge_classify_capture_pending ${c.pending}`);
+      out.push('# HELP edge_classify_capture_stopped 1 once capturing stopped (quota reached or a write failed).', '# TYPE edge_classify_capture_stopped gauge', `edge_classify_capture_stopped{reason="${label(c.stopped ?? '')}"} ${c.stopped ? 1 : 0}`);
     }
     return `${out.join('\n')}\n`;
   }

@@ -15,6 +15,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
+import type { Capture } from '../capture/capture';
 import type { Clip } from '../clip/clip';
 import { EdgeClassifyError, QueueFullError, WorkflowError } from '../errors';
 import { urlFetcher } from '../input';
@@ -45,6 +46,8 @@ export interface ServerOptions {
   loadModel?: (folder: string) => Promise<Model>;
   /** GET /metrics without a key. Default false: it needs one, like every route but /healthz, /readiness, /info. */
   metricsWithoutKey?: boolean;
+  /** Data capture for retraining (lib/capture/): sampled requests are saved there. The caller closes it. */
+  capture?: Capture;
   /** Accepted API keys; empty: no authentication. */
   apiKeys?: string[];
   /** Hosts that `image=<url>` may fetch from; empty: fetching by URL is off. */
@@ -80,6 +83,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const context = routeContext({
     models,
+    capture: options.capture,
     clip: options.clip,
     timeoutMs,
     maxImages: options.maxImagesPerRequest ?? 64,
@@ -88,7 +92,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     maxSide: options.maxImageSide ?? DEFAULT_MAX_SIDE,
     maxRequestPixels: options.maxRequestPixels ?? DEFAULT_MAX_REQUEST_PIXELS,
   });
-  const metrics = new Metrics(() => models.entries());
+  const metrics = new Metrics(() => models.entries(), options.capture);
   const app = Fastify({ bodyLimit: maxBody, requestTimeout: timeoutMs + 5000, return503OnClosing: true, logger: false });
   // Bodies of any type arrive as text: the hosted API's clients send raw base64 as form-urlencoded.
   app.removeAllContentTypeParsers();

@@ -5,6 +5,7 @@
  * output object per image.
  */
 import { randomUUID } from 'node:crypto';
+import { Capture } from '../capture/capture';
 import type { Clip } from '../clip/clip';
 import { WorkflowError } from '../errors';
 import type { Model } from '../model';
@@ -32,6 +33,7 @@ export interface BlockEnv {
   model(id: string): Model | undefined;
   clip: Clip | undefined;
   timeoutMs: number | undefined;
+  capture: Capture | undefined;
 }
 
 export interface Block {
@@ -100,6 +102,18 @@ function classification(task: 'single-label' | 'multi-label', version: 1 | 2 | 3
     const confidence = thresholdOf(step, values);
     const results = await model.classifyBatch(images.map((i) => i.bytes), { confidence, timeoutMs: env.timeoutMs });
     const inferenceId = randomUUID(); // one per step batch, as Roboflow's blocks have it
+    if (env.capture && values.disable_active_learning === false) {
+      // active learning, at the edge: the block's own switch (default on: disabled) and target dataset
+      let dataset: string | undefined;
+      try {
+        dataset = Capture.checkDataset(values.active_learning_target_dataset);
+      } catch (error) {
+        throw invalid(step, 'active_learning_target_dataset', (error as Error).message);
+      }
+      results.forEach((r, i) => {
+        if (images[i].bytes instanceof Uint8Array) env.capture!.offer(images[i].bytes, { ...r, inference_id: inferenceId }, { modelId: id, dataset });
+      });
+    }
     return results.map((r, i) => {
       const out = toWorkflowBlock({ ...r, inference_id: inferenceId }, { modelId: id, parentId: images[i].parentId, rootParentId: images[i].rootParentId });
       return version === 1 ? { predictions: out.predictions, inference_id: out.inference_id } : { ...out };

@@ -4,6 +4,7 @@
  * Roboflow's `/workflows/run` answers. Image inputs take one image or a list (all lists of one length,
  * a single image used for every element); parameters are shared by all images.
  */
+import type { Capture } from '../capture/capture';
 import type { Clip } from '../clip/clip';
 import { WorkflowError } from '../errors';
 import type { Model } from '../model';
@@ -20,6 +21,8 @@ export interface WorkflowRunOptions {
   timeoutMs?: number;
   /** Output names left out of the answer. */
   excludedFields?: readonly string[];
+  /** Where classification steps with `disable_active_learning: false` save their images and results. */
+  capture?: Capture;
 }
 
 export interface WorkflowResult {
@@ -67,7 +70,7 @@ export async function runWorkflow(specification: unknown, inputs: Record<string,
     }
     return per[0];
   };
-  const env = { model: lookup, clip: options.clip, timeoutMs: options.timeoutMs };
+  const env = { model: lookup, clip: options.clip, timeoutMs: options.timeoutMs, capture: options.capture };
   for (const step of plan.steps) {
     const values: Record<string, unknown> = {};
     let source: string | undefined;

@@ -12,7 +12,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formBase64Image } from '../../input';
-import { disabledOf, legacyConfidenceOf, modelFor, type RouteContext } from '../context';
+import { captureFor, disabledOf, legacyConfidenceOf, modelFor, type RouteContext } from '../context';
 import { HttpError } from '../http-error';
 import { multipartPart } from '../multipart';
 import { visualize } from '../visualize';
@@ -38,6 +38,7 @@ export function hostedRoutes(app: FastifyInstance, context: RouteContext): void 
       const { project, version } = request.params as { project: string; version: string };
       const query = request.query as Record<string, unknown>;
       const model = modelFor(context, `${project}/${version}`);
+      const capture = captureFor(context, query, `${project}/${version}`);
       const confidence = legacyConfidenceOf(query.confidence);
       const disablePreprocessing = disabledOf(query);
       const format = query.format === undefined ? 'json' : String(query.format);
@@ -45,6 +46,7 @@ export function hostedRoutes(app: FastifyInstance, context: RouteContext): void 
       const image = await imageOf(request, context, query);
       await context.withinBudget([image], ['the image']);
       const result = await model.classify(image, { confidence, timeoutMs: context.timeoutMs, disablePreprocessing });
+      capture?.(image, result);
       if (format === 'image') return reply.type('image/jpeg').send(await visualize(image, result));
       if (format === 'image_and_json' || truthy(query.visualize_predictions)) {
         return reply.send({ ...result, visualization: (await visualize(image, result)).toString('base64') });

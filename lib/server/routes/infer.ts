@@ -6,7 +6,7 @@
  * fields are ignored, as there.
  */
 import type { FastifyInstance } from 'fastify';
-import { confidenceOf, disabledOf, imageOf, modelFor, type RouteContext } from '../context';
+import { captureFor, confidenceOf, disabledOf, imageOf, modelFor, type RouteContext } from '../context';
 import { HttpError } from '../http-error';
 import { bodyObject, invalidBody, stringField } from '../validation';
 import { visualize } from '../visualize';
@@ -14,7 +14,9 @@ import { visualize } from '../visualize';
 export function inferRoutes(app: FastifyInstance, context: RouteContext): void {
   app.post('/infer/classification', async (request) => {
     const body = bodyObject(request.body);
-    const model = modelFor(context, stringField(body, 'model_id'));
+    const modelId = stringField(body, 'model_id');
+    const model = modelFor(context, modelId);
+    const capture = captureFor(context, body, modelId);
     let confidence: number | undefined;
     try {
       confidence = confidenceOf(body.confidence);
@@ -34,6 +36,7 @@ export function inferRoutes(app: FastifyInstance, context: RouteContext): void {
     const results = await Promise.all(
       bytes.map(async (b) => {
         const result = await model.classify(b, { confidence, timeoutMs: context.timeoutMs, disablePreprocessing });
+        capture?.(b, result);
         const withId = typeof body.id === 'string' && body.id !== '' ? { ...result, inference_id: body.id } : result;
         return body.visualize_predictions === true ? { ...withId, visualization: (await visualize(b, result)).toString('base64') } : withId;
       }),

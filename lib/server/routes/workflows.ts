@@ -41,6 +41,7 @@ export function workflowRoutes(app: FastifyInstance, context: RouteContext): voi
     return runWorkflow(body.specification, inputs, {
       models: (id) => context.models.get(id),
       clip: context.clip,
+      capture: context.capture,
       timeoutMs: context.timeoutMs,
       excludedFields: excluded as string[],
     });
