@@ -120,7 +120,7 @@ describe('over HTTP', () => {
     }
     const unknown = await app.inject({ method: 'POST', url: '/workflows/run', payload: { api_key: 'k', specification: spec([{ type: 'x/y@v1', name: 's' }], []), inputs: {} } });
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json()).toMatchObject({ error_type: 'UnknownBlockType', context: 'workflow_definition', message: expect.stringMatching(/unknown block type/) });
+    expect(unknown.json()).toEqual({ error_type: 'UnknownBlockType', context: 'workflow_definition', message: expect.stringMatching(/unknown block type/), inner_error_type: null, inner_error_message: null });
     const missing = await app.inject({ method: 'POST', url: '/workflows/run', payload: { api_key: 'k', inputs: {} } });
     expect(missing.statusCode).toBe(422);
     const denied = await app.inject({ method: 'POST', url: '/workflows/run', payload: { specification: s, inputs: {} } });

@@ -2,7 +2,7 @@
 // limits, the quota, the folder layout and atomic writes, a write failure that stops capturing while
 // classification goes on, and over HTTP: Roboflow's active-learning fields, a workflow block's
 // switch, /metrics, and SIGTERM with captures pending losing none.
-import { type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +80,16 @@ describe('the capture folder', () => {
     expect(() => (capture.constructor as typeof Capture).checkDataset('../elsewhere')).toThrow(/one folder name/);
   });
 
+  it('close() writes every capture still pending', async () => {
+    const capture = await openCapture({ dir: freshDir(), samplers: [{ type: 'random', traffic_percentage: 1 }] });
+    for (let i = 0; i < 50; i++) capture.offer(seven, result('7', 0.9), { modelId: 'digits/1' });
+    expect(capture.stats().pending).toBe(50); // offer() only queues: nothing is written yet
+    await capture.close();
+    expect(capture.stats()).toMatchObject({ saved: 50, pending: 0 });
+    expect(files(capture.dir).filter((f) => f.endsWith('.png'))).toHaveLength(50);
+    expect(capture.offer(seven, result('7', 0.9), { modelId: 'digits/1' })).toBe(false); // closed
+  });
+
   it('stops at its quota, with one log line, and says so in stats()', async () => {
     const lines: string[] = [];
     const capture = await openCapture({ dir: freshDir(), samplers: [{ type: 'random', traffic_percentage: 1 }], maxBytes: 3 * (seven.length + 400), log: (l) => lines.push(l) });
@@ -108,6 +118,70 @@ describe('the capture folder', () => {
     expect(lines).toHaveLength(1);
     expect((await model.classify(seven)).image).toEqual({ width: 64, height: 64 });
     await model.dispose();
+  });
+});
+
+/** Mounts for the disk cases (root only, like test/58-threads.test.ts's cgroups); undefined where not allowed. */
+function tryMount(args: string[]): boolean {
+  try {
+    execFileSync('mount', args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('disks that refuse the writes', () => {
+  const canMount = process.platform === 'linux' && process.getuid?.() === 0 && (() => {
+    const probe = freshDir();
+    mkdirSync(probe);
+    const ok = tryMount(['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', probe]);
+    if (ok) execFileSync('umount', [probe]);
+    return ok;
+  })();
+
+  /** The capture's stop, seen in stats(), one log line and the server's /metrics; classification goes on. */
+  async function expectStopped(capture: Capture, lines: string[], code: string) {
+    const model = await loadModel(digitsModel, { device: 'cpu' });
+    for (let i = 0; i < 100; i++) capture.offer(seven, await model.classify(seven), { modelId: 'digits/1' });
+    await capture.drain();
+    expect(capture.stats().stopped).toBe(`write failed: ${code}`);
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`cannot write to .*\\(${code}\\); classification goes on`))]);
+    const { createServer } = require('../dist/lib/server/server.js') as typeof import('../lib/server/server');
+    const app = createServer({ models: { 'digits/1': model }, capture });
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain(`edge_classify_capture_stopped{reason="write failed: ${code}"} 1`);
+    const answer = await app.inject({ method: 'POST', url: '/digits/1', headers: { 'content-type': 'text/plain' }, payload: seven.toString('base64') });
+    expect(answer.statusCode).toBe(200); // classification goes on
+    await app.close();
+    await model.dispose();
+  }
+
+  it('a full disk (a 16 KiB tmpfs)', { skip: !canMount && 'needs root and mount' }, async () => {
+    const dir = freshDir();
+    mkdirSync(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', dir]);
+    try {
+      const lines: string[] = [];
+      await expectStopped(await openCapture({ dir, samplers: [{ type: 'random', traffic_percentage: 1 }], log: (l) => lines.push(l) }), lines, 'ENOSPC');
+    } finally {
+      execFileSync('umount', [dir]);
+    }
+  });
+
+  it('a read-only disk (a read-only bind mount)', { skip: !canMount && 'needs root and mount' }, async () => {
+    const source = freshDir();
+    const dir = freshDir();
+    mkdirSync(source);
+    mkdirSync(dir);
+    execFileSync('mount', ['--bind', source, dir]);
+    try {
+      execFileSync('mount', ['-o', 'remount,ro,bind', dir]);
+      const lines: string[] = [];
+      await expectStopped(await openCapture({ dir, samplers: [{ type: 'random', traffic_percentage: 1 }], log: (l) => lines.push(l) }), lines, 'EROFS');
+    } finally {
+      execFileSync('umount', [dir]);
+    }
   });
 });
 

@@ -8,7 +8,7 @@
  * say why; `close()` writes what is pending (the server calls it on SIGTERM).
  */
 import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidOptionError } from '../errors';
 import { sniffFormat } from '../input/decode';
@@ -189,7 +189,9 @@ export class Capture {
       this.#bytes += image.length + json.length;
       this.#saved++;
     } catch (error) {
-      const code = (error as { code?: string }).code ?? 'error';
+      let code = (error as { code?: string }).code ?? 'error';
+      // a recursive mkdir on a read-only disk reports ENOENT: ask the folder itself why
+      if (code === 'ENOENT') code = await fs.access(this.dir, fsConstants.W_OK).then(() => code, (e: { code?: string }) => e.code ?? code);
       this.#stop(`write failed: ${code}`, `capture stopped: cannot write to ${folder} (${code}); classification goes on`);
       this.#dropped.error++;
     }

@@ -129,7 +129,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     if (error instanceof QueueFullError) reply.header('retry-after', '1');
     // refused before its body was read: close rather than read an unauthenticated body away
     if (status === 403) reply.header('connection', 'close');
-    const extra = error instanceof HttpError ? error.extra : error instanceof WorkflowError ? { error_type: error.errorType, context: error.context } : undefined;
+    const extra = error instanceof HttpError ? error.extra : error instanceof WorkflowError ? { error_type: error.errorType, context: error.context, inner_error_type: null, inner_error_message: null } : undefined;
     return reply.code(status).send({ message, ...extra });
   });
   // Roboflow's answer for an unknown route (after the key check)
