@@ -215,7 +215,7 @@ export class Model<T extends Task = Task> {
   async #infer(sources: Source[], control: CallControl, disabled: Disabled): Promise<Inferred> {
     const times = (out: NativeReply, submitted: number) => ({ nativeMs: performance.now() - submitted, prepareMs: out.prepareMs, computeMs: out.runMs - out.prepareMs });
     const start = performance.now();
-    const jpegs = gpuBatch(this.#gpuDecode && !disabled.autoOrient, sources);
+    const jpegs = gpuBatch(this.#gpuDecode, sources); // JPEGs without an EXIF rotation only: auto-orient changes nothing there
     if (jpegs) {
       try {
         const out = await this.#submit(jpegs, true, control);

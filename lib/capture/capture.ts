@@ -78,7 +78,7 @@ export class Capture {
   readonly #log: (line: string) => void;
   readonly #random: () => number;
   readonly #now: () => number;
-  readonly #recent: number[] = []; // capture times within the last hour
+  readonly #recent: number[] = []; // capture times within the last hour (only when a limit is set)
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
   #bytes: number;
@@ -142,17 +142,20 @@ export class Capture {
       return false;
     }
     const now = this.#now();
-    while (this.#recent.length > 0 && this.#recent[0] <= now - 3_600_000) this.#recent.shift();
-    const lastMinute = this.#recent.filter((t) => t > now - 60_000).length;
-    if (lastMinute >= this.#perMinute || this.#recent.length >= this.#perHour) {
-      this.#dropped.limit++;
-      return false;
+    const limited = this.#perMinute !== Infinity || this.#perHour !== Infinity;
+    if (limited) {
+      while (this.#recent.length > 0 && this.#recent[0] <= now - 3_600_000) this.#recent.shift();
+      const lastMinute = this.#recent.filter((t) => t > now - 60_000).length;
+      if (lastMinute >= this.#perMinute || this.#recent.length >= this.#perHour) {
+        this.#dropped.limit++;
+        return false;
+      }
     }
     if (this.#pending >= this.#maxPending) {
       this.#dropped.queue++;
       return false;
     }
-    this.#recent.push(now);
+    if (limited) this.#recent.push(now); // without limits no times are kept (the list would grow with every capture)
     const bytes = Buffer.from(image.buffer, image.byteOffset, image.byteLength); // the caller's bytes, kept until written
     const top = topOf(result);
     const record = { inference_id: result.inference_id, model_id: meta.modelId, dataset: meta.dataset, captured_at: new Date(now).toISOString(), top: top.name, prediction: result };

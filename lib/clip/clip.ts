@@ -70,6 +70,13 @@ export interface ClipResult {
   predictions: { class: string; class_id: number; confidence: number }[];
 }
 
+/** The cosine similarity of two L2-normalised embeddings (their dot product). */
+export function similarityOf(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
+  return dot;
+}
+
 function normalize(v: ArrayLike<number>): Float32Array {
   let norm = 0;
   for (let i = 0; i < v.length; i++) norm += v[i] * v[i];
@@ -215,11 +222,7 @@ export class Clip {
     const start = performance.now();
     const prompts = labelsOf(labels, this.#maxLabels, this.#maxTextChars);
     const [[imageEmbedding], textEmbeddings] = await Promise.all([this.embedImage([image], options), this.embedText(prompts, options)]);
-    const similarity = textEmbeddings.map((t) => {
-      let dot = 0;
-      for (let i = 0; i < t.length; i++) dot += t[i] * imageEmbedding[i];
-      return dot;
-    });
+    const similarity = textEmbeddings.map((t) => similarityOf(t, imageEmbedding));
     const logits = similarity.map((s) => s * this.config.logit_scale);
     const max = Math.max(...logits);
     const exps = logits.map((l) => Math.exp(l - max));

@@ -66,6 +66,9 @@ export function legacyConfidenceOf(value: unknown): number | undefined {
   return Math.min(1, Math.max(0.01, fraction));
 }
 
+/** A Roboflow request flag that is set: true, or "true" / "True" / "1" from a query. */
+export const isSet = (value: unknown): boolean => value === true || value === 'true' || value === 'True' || value === '1';
+
 const FLAGS = { disable_preproc_auto_orient: 'autoOrient', disable_preproc_contrast: 'contrast', disable_preproc_grayscale: 'grayscale', disable_preproc_static_crop: 'staticCrop' } as const;
 
 /**
@@ -77,7 +80,7 @@ export function disabledOf(fields: Record<string, unknown>): DisablePreprocessin
   for (const [flag, key] of Object.entries(FLAGS)) {
     const value = fields[flag];
     if (value === undefined || value === null || value === false || value === '' || value === 'false' || value === 'False' || value === '0') continue;
-    if (value !== true && value !== 'true' && value !== 'True' && value !== '1') throw new HttpError(400, `${flag} must be true or false, got '${String(value).slice(0, 50)}'`);
+    if (!isSet(value)) throw new HttpError(400, `${flag} must be true or false, got '${String(value).slice(0, 50)}'`);
     (out ??= {})[key] = true;
   }
   return out;
@@ -97,6 +100,13 @@ export function captureFor(context: RouteContext, fields: Record<string, unknown
   return (image, result) => {
     capture.offer(image, result, { modelId, dataset });
   };
+}
+
+/** Images of a JSON body (`names[i]` names item i in messages), fetched within `budget`, then checked against the pixel budget together. */
+export async function imagesOf(context: RouteContext, items: readonly unknown[], names: readonly string[], budget: { left: number }): Promise<Buffer[]> {
+  const bytes = await Promise.all(items.map((item, i) => imageOf(context, item, names[i], budget)));
+  await context.withinBudget(bytes, names);
+  return bytes;
 }
 
 /** An image of a JSON body, `{ type: 'base64' | 'url', value }`; `what` names it in messages. */

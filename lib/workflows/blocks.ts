@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Capture } from '../capture/capture';
-import type { Clip } from '../clip/clip';
+import { similarityOf, type Clip } from '../clip/clip';
 import { WorkflowError } from '../errors';
 import type { Model } from '../model';
 import { toWorkflowBlock } from '../results';
@@ -135,13 +135,7 @@ async function similarities(step: string, images: ImageRef[], classes: string[],
   const clip = clipOf(step, env);
   clip.checkLabels(classes);
   const [embeddings, texts] = await Promise.all([clip.embedImage(images.map((i) => i.bytes), { timeoutMs: env.timeoutMs }), clip.embedText(classes, { timeoutMs: env.timeoutMs })]);
-  return embeddings.map((e) =>
-    texts.map((t) => {
-      let dot = 0;
-      for (let k = 0; k < t.length; k++) dot += t[k] * e[k];
-      return dot;
-    }),
-  );
+  return embeddings.map((e) => texts.map((t) => similarityOf(t, e)));
 }
 
 const CLIP_V1 = block(

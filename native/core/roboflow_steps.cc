@@ -232,9 +232,6 @@ std::vector<uint8_t> openCvClahe(const std::vector<uint8_t>& gray, int w, int h)
   return out;
 }
 
-// numpy.pad(mode='reflect') index: reflection without repeating the edge, applied again while outside.
-int reflectNumpy(int p, int len) { return reflect101(p, len); }
-
 // scikit-image's clip_histogram (exposure/_adapthist.py), step for step.
 void skimageClipHistogram(std::vector<int64_t>& hist, int64_t clip) {
   int64_t excess = 0;
@@ -310,7 +307,8 @@ std::vector<float> skimageAdaptive(const std::vector<float>& value, int w, int h
   const int padTop = kh / 2, padLeft = kw / 2;
   const int padBottom = (kh - h % kh) % kh + (kh + 1) / 2, padRight = (kw - w % kw) % kw + (kw + 1) / 2;
   const int ph = h + padTop + padBottom, pw = w + padLeft + padRight;
-  auto padded = [&](int y, int x) { return img[static_cast<size_t>(reflectNumpy(y - padTop, h)) * w + reflectNumpy(x - padLeft, w)] / binSize; };
+  // numpy.pad(mode='reflect') is OpenCV's BORDER_REFLECT_101: reflect101
+  auto padded = [&](int y, int x) { return img[static_cast<size_t>(reflect101(y - padTop, h)) * w + reflect101(x - padLeft, w)] / binSize; };
   const int nhY = ph / kh - 1, nhX = pw / kw - 1;  // kernels with histograms
   const int64_t elements = static_cast<int64_t>(kh) * kw;
   const int64_t clip = std::max<int64_t>(static_cast<int64_t>(0.03 * static_cast<double>(elements)), 1);

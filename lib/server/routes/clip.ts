@@ -12,8 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import type { Clip } from '../../clip/clip';
-import { imageOf, type RouteContext } from '../context';
+import { similarityOf, type Clip } from '../../clip/clip';
+import { imagesOf, type RouteContext } from '../context';
 import { HttpError } from '../http-error';
 import { bodyObject, invalidBody } from '../validation';
 
@@ -33,15 +33,7 @@ async function embed(context: RouteContext, clip: Clip, items: Item[], kind: 'te
     return clip.embedText(items, options);
   }
   const names = items.map((_, i) => (items.length > 1 ? `${field}[${i}]` : field));
-  const images = await Promise.all(items.map((item, i) => imageOf(context, item, names[i], budget)));
-  await context.withinBudget(images, names);
-  return clip.embedImage(images, options);
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
-  return dot; // both L2-normalised
+  return clip.embedImage(await imagesOf(context, items, names, budget), options);
 }
 
 const isImageObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && 'type' in v && 'value' in v;
@@ -66,8 +58,7 @@ export function clipRoutes(app: FastifyInstance, context: RouteContext): void {
     if (items.length > clip.maxLabels) throw new HttpError(400, `${items.length} labels is over the limit of ${clip.maxLabels} (server option --max-prompts)`);
     if (subjectType === 'image' && promptType === 'text' && !keyed && items.every((t) => typeof t === 'string')) {
       // the zero-shot case: Clip.classify also gives the best prompt and softmax probabilities
-      const image = await imageOf(context, body.subject, 'subject', { left: context.maxUrlBytes });
-      await context.withinBudget([image], ['subject']);
+      const [image] = await imagesOf(context, [body.subject], ['subject'], { left: context.maxUrlBytes });
       const result = await clip.classify(image, items as string[], { timeoutMs: context.timeoutMs });
       return { ...result, frame_id: null, parent_id: null };
     }
@@ -76,7 +67,7 @@ export function clipRoutes(app: FastifyInstance, context: RouteContext): void {
       embed(context, clip, [body.subject as Item], subjectType, 'subject', budget),
       embed(context, clip, items, promptType, 'prompt', budget),
     ]);
-    const similarity = prompts.map((p) => cosine(subject, p));
+    const similarity = prompts.map((p) => similarityOf(subject, p));
     return {
       inference_id: randomUUID(),
       frame_id: null,

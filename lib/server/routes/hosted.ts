@@ -12,13 +12,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formBase64Image } from '../../input';
-import { captureFor, disabledOf, legacyConfidenceOf, modelFor, type RouteContext } from '../context';
+import { captureFor, disabledOf, isSet, legacyConfidenceOf, modelFor, type RouteContext } from '../context';
 import { HttpError } from '../http-error';
 import { multipartPart } from '../multipart';
 import { visualize } from '../visualize';
 
 const FORMATS = ['json', 'image', 'image_and_json'];
-const truthy = (v: unknown) => v === true || v === 'true' || v === 'True' || v === '1';
 
 /** The route's image: ?image=<url>, a multipart "file" part, or the raw body as base64. */
 async function imageOf(request: FastifyRequest, context: RouteContext, query: Record<string, unknown>): Promise<Buffer> {
@@ -48,7 +47,7 @@ export function hostedRoutes(app: FastifyInstance, context: RouteContext): void 
       const result = await model.classify(image, { confidence, timeoutMs: context.timeoutMs, disablePreprocessing });
       capture?.(image, result);
       if (format === 'image') return reply.type('image/jpeg').send(await visualize(image, result));
-      if (format === 'image_and_json' || truthy(query.visualize_predictions)) {
+      if (format === 'image_and_json' || isSet(query.visualize_predictions)) {
         return reply.send({ ...result, visualization: (await visualize(image, result)).toString('base64') });
       }
       return reply.send(result);

@@ -6,7 +6,7 @@
  * fields are ignored, as there.
  */
 import type { FastifyInstance } from 'fastify';
-import { captureFor, confidenceOf, disabledOf, imageOf, modelFor, type RouteContext } from '../context';
+import { captureFor, confidenceOf, disabledOf, imagesOf, modelFor, type RouteContext } from '../context';
 import { HttpError } from '../http-error';
 import { bodyObject, invalidBody, stringField } from '../validation';
 import { visualize } from '../visualize';
@@ -31,8 +31,7 @@ export function inferRoutes(app: FastifyInstance, context: RouteContext): void {
     if (images.length > context.maxImages) throw new HttpError(400, `image must be one image or a list of 1 to ${context.maxImages}`);
     const budget = { left: context.maxUrlBytes };
     const names = images.map((_, i) => (many ? `image[${i}]` : 'image'));
-    const bytes = await Promise.all(images.map((image, i) => imageOf(context, image, names[i], budget)));
-    await context.withinBudget(bytes, names);
+    const bytes = await imagesOf(context, images, names, budget);
     const results = await Promise.all(
       bytes.map(async (b) => {
         const result = await model.classify(b, { confidence, timeoutMs: context.timeoutMs, disablePreprocessing });
