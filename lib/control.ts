@@ -3,6 +3,7 @@
  * rejection at once, and tell the native queue to drop the call if its batch
  * has not started. Work already running finishes; its result is discarded.
  */
+import { performance } from 'node:perf_hooks';
 import { AbortedError, EdgeClassifyError, TimeoutError } from './errors';
 
 export class CallControl {
@@ -11,6 +12,7 @@ export class CallControl {
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort: (() => void) | undefined;
   readonly #timer: NodeJS.Timeout | undefined;
+  readonly #deadline: number | undefined;
 
   /** The control of a call without signal or timeout: it never fires, and race() adds nothing. */
   static readonly NONE = new CallControl(undefined, undefined);
@@ -32,8 +34,14 @@ export class CallControl {
       }
     }
     if (timeoutMs !== undefined && this.#reason === undefined) {
+      this.#deadline = performance.now() + timeoutMs;
       this.#timer = setTimeout(() => this.#fire(new TimeoutError(`the call did not finish within timeoutMs = ${timeoutMs} ms`)), timeoutMs);
     }
+  }
+
+  /** Milliseconds left before the timeout (undefined without one). */
+  remainingMs(): number | undefined {
+    return this.#deadline === undefined ? undefined : Math.max(0, this.#deadline - performance.now());
   }
 
   /** Throws the abort or timeout error once there is one. */

@@ -7,6 +7,7 @@ export const {
   loadClip,
   Clip,
   buildInfo,
+  decodeQueueStats,
   defaultModelPath,
   toWorkflowBlock,
   runWorkflow,

@@ -16,6 +16,7 @@ export { roundConfidence, toWorkflowBlock } from './results';
 export { runWorkflow, type WorkflowResult, type WorkflowRunOptions } from './workflows/run';
 export { Capture, openCapture, type CaptureMeta, type CaptureOptions, type CaptureStats } from './capture/capture';
 export type { SamplerOptions } from './capture/samplers';
+export { decodeQueueStats, type DecodeQueueStats } from './input/decode-queue';
 export {
   AbortedError,
   BindingError,

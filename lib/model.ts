@@ -230,7 +230,7 @@ export class Model<T extends Task = Task> {
     const encoded = sources.some((s) => s.kind === 'encoded');
     const autoOrient = this.#autoOrient && !disabled.autoOrient;
     let frames = encoded
-      ? (await control.race(Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit, autoOrient))))).map((d) => d.frame)
+      ? (await control.race(Promise.all(sources.map((s) => toFrame(s, this.#pixelLimit, autoOrient, control))))).map((d) => d.frame)
       : sources.map((s) => (s as { frame: NativeFrame }).frame); // raw pixels: nothing to wait for
     if (disabled.mask !== 0) frames = frames.map((f) => ({ ...f, disabled: disabled.mask }));
     const submitted = performance.now();

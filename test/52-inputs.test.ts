@@ -4,7 +4,7 @@ import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DecodeError, InvalidOptionError, loadModel, type Model, type SingleLabelResult } from '../lib/index.mjs';
+import { AbortedError, DecodeError, decodeQueueStats, InvalidOptionError, loadModel, type Model, type SingleLabelResult } from '../lib/index.mjs';
 import { digitsModel, root } from './helpers';
 
 const sample = path.join(root, 'samples', 'digit-7-6.png');
@@ -68,5 +68,27 @@ describe('image inputs', () => {
     await expect(model.classify({ base64: 'not base64!' })).rejects.toThrow(DecodeError);
     await expect(model.classify({ base64: 42 } as never)).rejects.toThrow(InvalidOptionError);
     await expect(model.classify({ base64: 'data:image/png,abc' })).rejects.toThrow(/without ';base64,'/);
+  });
+
+  it('a decode still waiting when its call is aborted never starts (the process decode queue drops it)', async () => {
+    const sharp = (await import('sharp')).default;
+    // noise compresses badly: each of these takes a libuv thread for a while
+    const noise = Buffer.alloc(1500 * 1500 * 3);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+    const big = await sharp(noise, { raw: { width: 1500, height: 1500, channels: 3 } }).png().toBuffer();
+    const before = decodeQueueStats();
+    expect(before.running).toBe(0);
+    // as many decodes as may run at once, then one more that has to wait, aborted at once
+    const blockers = Array.from({ length: before.concurrency }, () => model.classify(big));
+    const controller = new AbortController();
+    const waiting = model.classify(big, { signal: controller.signal });
+    expect(decodeQueueStats().waiting).toBe(1);
+    controller.abort();
+    await expect(waiting).rejects.toBeInstanceOf(AbortedError);
+    for (const r of await Promise.all(blockers)) expect(r.image).toEqual({ width: 1500, height: 1500 });
+    const after = decodeQueueStats();
+    expect(after.started - before.started).toBe(before.concurrency); // the aborted one never started
+    expect(after.dropped - before.dropped).toBe(1);
+    expect([after.running, after.waiting]).toEqual([0, 0]);
   });
 });

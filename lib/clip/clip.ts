@@ -40,7 +40,7 @@ export interface ClipLoadOptions {
   /** Most labels in one classify() call. Default 1000. */
   maxLabels?: number;
   /**
-   * Longest label or text, in characters, checked before tokenizing (which runs on the calling thread). CLIP reads
+   * Longest label or text, in characters, checked before tokenizing (on the calling thread, in slices of ~2 ms). CLIP reads
    * 77 tokens — a few hundred characters of prose —, so longer text only costs time. Default 1000.
    */
   maxTextChars?: number;
@@ -192,11 +192,11 @@ export class Clip {
     }
     const missing = [...new Set(texts.filter((t) => !found.has(t)))];
     if (missing.length > 0) {
-      const ids = this.#tokenizer.tokenize(missing);
       const { signal, timeoutMs } = controlOptions(options);
       const control = CallControl.of(signal, timeoutMs);
       let out;
       try {
+        const ids = await this.#tokenizer.tokenizeSliced(missing, 2, () => control.check()); // stops when the call does
         out = await control.race(this.#text.runTokens(ids, missing.length));
       } catch (error) {
         throw fromNative(error);
