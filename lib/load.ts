@@ -14,6 +14,7 @@ import { findMetadata, readOnnxProps } from './metadata/find';
 import { resolveModelFile } from './metadata/model-file';
 import { native, type NativeModel } from './native/binding';
 import { nativeConfig } from './native/config';
+import { ResultLabels } from './results/compact';
 import { batching } from './options/batching';
 import { resolveLoadOptions } from './options/load';
 import { invalid } from './options/validate';
@@ -22,6 +23,8 @@ import type { ModelInfo, ModelMetadata } from './types';
 /** A loaded model's parts, handed to the Model that owns them from then on. */
 export interface LoadedModel {
   native: NativeModel;
+  /** The class names as results are built with them (set on the native model). */
+  labels: ResultLabels;
   info: ModelInfo;
   /** 0 = no limit. */
   pixelLimit: number;
@@ -85,6 +88,8 @@ export async function loadParts(modelPath: unknown, options: unknown): Promise<L
       );
     }
     const metadata: ModelMetadata = { ...partial, class_names: names };
+    const labels = new ResultLabels(names, binding);
+    nativeModel.setLabels(labels.handle);
     const threads = o.torch.threads;
     const info: ModelInfo = {
       path: file,
@@ -96,7 +101,7 @@ export async function loadParts(modelPath: unknown, options: unknown): Promise<L
       maxBatchSize: scheduling.maxBatchSize,
       threads: nativeModel.device === 'cpu' ? (threads > 0 ? { count: threads, from: 'threads option' } : { count: 'team', from: 'process' }) : undefined,
     };
-    return { native: nativeModel, info, pixelLimit: o.pixelLimit, gpuDecode, maxBatchSize: scheduling.maxBatchSize };
+    return { native: nativeModel, info, labels, pixelLimit: o.pixelLimit, gpuDecode, maxBatchSize: scheduling.maxBatchSize };
   } catch (error) {
     await nativeModel.dispose();
     if (error instanceof EdgeClassifyError && error.code === 'ERR_INFERENCE') {

@@ -11,14 +11,14 @@ import { DisposedError, fromNative } from './errors';
 import { toFrame } from './input/decode';
 import { toSources, type Source } from './input/source';
 import { loadParts, type LoadedModel } from './load';
-import type { NativeFrame, NativeModel, NativeReply } from './native/binding';
+import type { NativeFrame, NativeModel, NativeReply, NativeResultSpec } from './native/binding';
 import { MAX_BATCH_SIZE } from './options/batching';
 import { classifyOptions, controlOptions, type Disabled } from './options/call';
 import { integer, invalid } from './options/validate';
 import { pace } from './pace';
-import { multiLabel, singleLabel } from './results';
+import { resultObjects, resultsJson, resultSpec, type ResultContext, type ResultLabels } from './results/compact';
 import { CallStats } from './stats';
-import type { CallTiming, ClassifyOptions, ImageInput, LoadOptions, ModelInfo, ModelStats, PreprocessedBatch, ResultFor, Task } from './types';
+import type { CallTiming, ClassifyJsonOptions, ClassifyOptions, ImageInput, LoadOptions, ModelInfo, ModelStats, PreprocessedBatch, ResultFor, Task } from './types';
 
 type Size = { width: number; height: number };
 const NONE_DISABLED: Disabled = { mask: 0, autoOrient: false };
@@ -40,6 +40,7 @@ function nonEmpty(images: unknown): void {
 export class Model<T extends Task = Task> {
   readonly #native: NativeModel;
   readonly #info: ModelInfo;
+  readonly #labels: ResultLabels;
   readonly #pixelLimit: number;
   readonly #gpuDecode: boolean;
   readonly #maxBatchSize: number;
@@ -54,6 +55,7 @@ export class Model<T extends Task = Task> {
   private constructor(parts: LoadedModel) {
     this.#native = parts.native;
     this.#info = parts.info;
+    this.#labels = parts.labels;
     this.#pixelLimit = parts.pixelLimit;
     const steps = parts.info.metadata.preprocessing;
     // GPU decoding only for models without Roboflow steps (the steps read host pixels: roboflow_steps.h)
@@ -89,14 +91,26 @@ export class Model<T extends Task = Task> {
 
   /** Classifies one image. */
   async classify(image: ImageInput, options?: ClassifyOptions): Promise<ResultFor<T>> {
-    const [result] = await this.#run([image], options, 'image');
+    const [result] = await this.#run([image], options, 'image', false);
     return result;
   }
 
   /** Classifies several images as one batch; results are in input order. */
   async classifyBatch(images: readonly ImageInput[], options?: ClassifyOptions): Promise<ResultFor<T>[]> {
     nonEmpty(images);
-    return this.#run(images, options, 'images');
+    return this.#run(images, options, 'images', false);
+  }
+
+  /**
+   * classify(), answered as the result's JSON bytes — exactly `JSON.stringify(await classify(image,
+   * options))`, written from the native results without building the object (what a server sends).
+   * `inferenceId` replaces the generated one.
+   */
+  async classifyJson(image: ImageInput, options?: ClassifyJsonOptions): Promise<Buffer> {
+    const { inferenceId, ...rest } = options ?? {};
+    if (inferenceId !== undefined && typeof inferenceId !== 'string') throw invalid('options.inferenceId', 'a string', inferenceId);
+    const [pieces] = await this.#run([image], rest, 'image', true, [inferenceId]);
+    return Buffer.concat(pieces);
   }
 
   /**
@@ -111,7 +125,7 @@ export class Model<T extends Task = Task> {
     const control = CallControl.of(signal, timeoutMs);
     const start = performance.now();
     const work = async () => {
-      const { out } = await this.#infer(await this.#resolve(images, 'images', control), control, NONE_DISABLED);
+      const { out } = await this.#infer(await this.#resolve(images, 'images', control), control, NONE_DISABLED, undefined);
       await pace();
       this.#stats.succeeded(performance.now() - start, out.queuedMs);
       return rows(out);
@@ -153,7 +167,7 @@ export class Model<T extends Task = Task> {
     this.#live();
     const { width, height } = this.#info.metadata.input;
     const frame = { data: new Uint8Array(width * height * 3), width, height, format: 'rgb' as const };
-    for (const n of sizes) await this.#submit(Array(n).fill(frame), false, CallControl.NONE);
+    for (const n of sizes) await this.#submit(Array(n).fill(frame), false, CallControl.NONE, undefined);
   }
 
   /** Counters for monitoring: calls, failures, queue depth, batch sizes, latency percentiles. */
@@ -198,12 +212,12 @@ export class Model<T extends Task = Task> {
   }
 
   /** Queues images on the native scheduler; the call's control can drop them before their batch starts. */
-  async #submit(images: NativeFrame[] | Uint8Array[], encoded: boolean, control: CallControl): Promise<NativeReply> {
+  async #submit(images: NativeFrame[] | Uint8Array[], encoded: boolean, control: CallControl, spec: NativeResultSpec | undefined): Promise<NativeReply> {
     control.check();
     this.#live();
     let request: [Promise<NativeReply>, () => void];
     try {
-      request = this.#native.enqueue(images, encoded);
+      request = this.#native.enqueue(images, encoded, spec);
     } catch (error) {
       throw fromNative(error);
     }
@@ -212,13 +226,13 @@ export class Model<T extends Task = Task> {
   }
 
   /** Decode + preprocess + inference: nvJPEG on the GPU when it applies (falling back to sharp if it fails), else sharp. */
-  async #infer(sources: Source[], control: CallControl, disabled: Disabled): Promise<Inferred> {
+  async #infer(sources: Source[], control: CallControl, disabled: Disabled, spec: NativeResultSpec | undefined): Promise<Inferred> {
     const times = (out: NativeReply, submitted: number) => ({ nativeMs: performance.now() - submitted, prepareMs: out.prepareMs, computeMs: out.runMs - out.prepareMs });
     const start = performance.now();
     const jpegs = gpuBatch(this.#gpuDecode, sources); // JPEGs without an EXIF rotation only: auto-orient changes nothing there
     if (jpegs) {
       try {
-        const out = await this.#submit(jpegs, true, control);
+        const out = await this.#submit(jpegs, true, control, spec);
         const dims = out.sizes ?? new Int32Array(0);
         const sizes = sources.map((_, i) => ({ width: dims[2 * i], height: dims[2 * i + 1] }));
         return { out, sizes, timing: { decodeMs: 0, decodedOn: 'gpu', ...times(out, start) } };
@@ -234,16 +248,19 @@ export class Model<T extends Task = Task> {
       : sources.map((s) => (s as { frame: NativeFrame }).frame); // raw pixels: nothing to wait for
     if (disabled.mask !== 0) frames = frames.map((f) => ({ ...f, disabled: disabled.mask }));
     const submitted = performance.now();
-    const out = await this.#submit(frames, false, control);
+    const out = await this.#submit(frames, false, control, spec);
     return { out, sizes: frames.map((f) => ({ width: f.width, height: f.height })), timing: { decodeMs: submitted - start, decodedOn: encoded ? 'cpu' : 'none', ...times(out, submitted) } };
   }
 
-  #run(images: readonly ImageInput[], options: ClassifyOptions | undefined, name: string): Promise<ResultFor<T>[]> {
+  #run(images: readonly ImageInput[], options: ClassifyOptions | undefined, name: string, json: false): Promise<ResultFor<T>[]>;
+  #run(images: readonly ImageInput[], options: ClassifyOptions | undefined, name: string, json: true, ids: (string | undefined)[]): Promise<Buffer[][]>;
+  #run(images: readonly ImageInput[], options: ClassifyOptions | undefined, name: string, json: boolean, ids?: (string | undefined)[]): Promise<ResultFor<T>[] | Buffer[][]> {
     const start = performance.now();
-    const { threshold, fullPrecision, disabled, signal, timeoutMs } = classifyOptions(options);
+    const { threshold, fullPrecision, topK, disabled, signal, timeoutMs } = classifyOptions(options, this.#info.numClasses);
     this.#live();
     const control = CallControl.of(signal, timeoutMs);
-    return this.#stats.track(this.#classify(images, name, start, control, threshold, fullPrecision, disabled), control);
+    const spec = resultSpec(this.task, threshold, fullPrecision, topK, json);
+    return this.#stats.track(this.#classify(images, name, start, control, spec, disabled, ids), control);
   }
 
   async #classify(
@@ -251,25 +268,21 @@ export class Model<T extends Task = Task> {
     name: string,
     start: number,
     control: CallControl,
-    threshold: number | undefined,
-    fullPrecision: boolean,
+    spec: NativeResultSpec,
     disabled: Disabled,
-  ): Promise<ResultFor<T>[]> {
+    ids: (string | undefined)[] | undefined,
+  ): Promise<ResultFor<T>[] | Buffer[][]> {
     const resolved = this.#resolve(images, name, control);
     const sources = resolved instanceof Promise ? await resolved : resolved;
     const sourcesMs = performance.now() - start;
-    const { out, sizes, timing } = await this.#infer(sources, control, disabled);
+    const { out, sizes, timing } = await this.#infer(sources, control, disabled, spec);
     const end = performance.now();
     const wait = pace();
     if (wait) await wait;
     const building = performance.now();
     const time = (end - start) / 1000;
-    const { class_names: names, task } = this.#info.metadata;
-    const results = rows(out).map((scores, i) => {
-      const source = sources[i];
-      const context = { time, image: sizes[i], imagePath: source.kind === 'encoded' ? source.imagePath : undefined };
-      return task === 'multi-label' ? multiLabel(scores, names, context, threshold ?? 0.5) : singleLabel(scores, names, context, threshold, fullPrecision);
-    }) as ResultFor<T>[];
+    const contexts: ResultContext[] = sources.map((source, i) => ({ time, image: sizes[i], imagePath: source.kind === 'encoded' ? source.imagePath : undefined }));
+    const results = spec.json ? resultsJson(out.results!, this.#labels, this.task, contexts, ids) : (resultObjects(out.results!, this.#labels, this.task, contexts) as ResultFor<T>[]);
     this.#lastTiming = { batch: images.length, totalMs: end - start, ...timing, decodeMs: timing.decodeMs + sourcesMs, resultMs: performance.now() - building };
     this.#stats.succeeded(end - start, out.queuedMs);
     return results;

@@ -215,6 +215,13 @@ export interface ClassifyOptions {
   /** Keep full-precision single-label confidences instead of rounding to 4 decimals. Default `false`. */
   fullPrecision?: boolean;
   /**
+   * Only the best k predictions (1 to the number of classes), built and returned: single-label, the
+   * first k of the sorted list (after `confidence`); multi-label, the k most confident classes in
+   * `predictions` (listed in the order of all classes; `predicted_classes` still lists every class
+   * above the threshold). Default: every class, as Roboflow answers.
+   */
+  topK?: number;
+  /**
    * Cancels the call: it rejects at once with AbortedError; if its batch has not started it is
    * dropped from the queue and never runs.
    */
@@ -226,6 +233,11 @@ export interface ClassifyOptions {
    * `disable_preproc_auto_orient`, `…_contrast`, `…_grayscale`, `…_static_crop` request flags do.
    */
   disablePreprocessing?: DisablePreprocessing;
+}
+
+/** Options of {@link Model.classifyJson}: classify()'s, and the result's `inference_id` (default: a new UUID v4). */
+export interface ClassifyJsonOptions extends ClassifyOptions {
+  inferenceId?: string;
 }
 
 /** Steps to switch off for one call (each default `false`). */

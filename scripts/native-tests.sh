@@ -11,7 +11,7 @@ CXX=${CXX:-g++}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 core=(native/core/scheduler.cc native/core/executor.cc native/core/thread_policy.cc native/core/team_governor.cc native/core/classifier.cc
-         native/core/image.cc native/core/preprocess.cc native/core/roboflow_steps.cc native/core/postprocess.cc)
+         native/core/image.cc native/core/preprocess.cc native/core/roboflow_steps.cc native/core/postprocess.cc native/core/results.cc)
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(plain tsan asan)
 for mode in "${modes[@]}"; do

@@ -281,6 +281,34 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     for (const c of m.predicted_classes) expect(m.predictions[c].confidence).toBeGreaterThan(0.3);
   });
 
+  it('writes results as JSON straight from the native results: the same bytes JSON.stringify gives the same result, top_k, and a list', async () => {
+    // the JSON path (no visualization, no capture) against the object path (visualize_predictions) of the same request
+    const body = { model_id: 'digits/1', api_key: KEY, image: { type: 'base64', value: sevenBase64 }, id: 'fixed-id' };
+    const fast = await fetch(`${server.url}/infer/classification`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const text = await fast.text();
+    expect(fast.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const parsed = JSON.parse(text) as SingleLabelResult;
+    expect(text).toBe(JSON.stringify(parsed)); // canonical JSON.stringify output, byte for byte
+    const { visualization, ...viaObjects } = (await axios.post(`${server.url}/infer/classification`, { ...body, visualize_predictions: true })).data as SingleLabelResult & { visualization: string };
+    expect(typeof visualization).toBe('string');
+    expect(JSON.stringify({ ...parsed, time: 0 })).toBe(JSON.stringify({ ...viaObjects, time: 0 }));
+    expect(parsed.inference_id).toBe('fixed-id');
+    sameResult({ ...parsed, inference_id: expected.inference_id });
+    // top_k in the JSON body and the legacy route's query; a list of results; bad values refused
+    const top = (await axios.post(`${server.url}/infer/classification`, { ...body, id: undefined, top_k: 3, image: [body.image, body.image] })).data as SingleLabelResult[];
+    for (const r of top) expect(r.predictions).toEqual(expected.predictions.slice(0, 3));
+    const legacy = (await axios.post(`${server.url}/digits/1`, sevenBase64, { params: { api_key: KEY, top_k: 2 }, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).data as SingleLabelResult;
+    expect(legacy.predictions).toEqual(expected.predictions.slice(0, 2));
+    const multi = (await axios.post(`${server.url}/infer/classification`, { model_id: 'multi/2', api_key: KEY, image: body.image, top_k: 1 })).data as MultiLabelResult;
+    expect(Object.keys(multi.predictions)).toHaveLength(1);
+    for (const bad of [0, 11, 1.5, 'x']) {
+      const r = await fetch(`${server.url}/infer/classification`, { method: 'POST', body: JSON.stringify({ ...body, top_k: bad }), headers: { 'content-type': 'application/json' } });
+      expect(r.status, String(bad)).toBe(422);
+      expect(JSON.stringify(await r.json())).toMatch(/top_k must be a whole number from 1 to 10/);
+    }
+    expect((await fetch(`${server.url}/digits/1?api_key=${KEY}&top_k=99`, { method: 'POST', body: sevenBase64 })).status).toBe(400);
+  });
+
   it('image=<url> fetches only from allowed hosts, follows no redirect to another host, and bounds the size', async () => {
     const get = (url: string) => fetch(`${server.url}/digits/1?api_key=${KEY}&image=${encodeURIComponent(url)}`, { method: 'POST' });
     const ok = await get(`${imagesUrl}/seven.png`);

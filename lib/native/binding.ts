@@ -84,6 +84,41 @@ export interface NativeReply extends NativeScores {
   computeMs: number;
   /** Encoded (GPU-decoded) requests: width, height per image. */
   sizes?: Int32Array;
+  /** With a result spec: the images' results (the scores' values are then empty). */
+  results?: NativeResults;
+}
+
+/** An opaque handle to a model's class names on the native side (from {@link NativeBinding.labels}). */
+export type NativeLabels = { readonly __nativeLabels: unique symbol };
+
+/** How the native side turns an image's confidences into its result (native/core/results.h). */
+export interface NativeResultSpec {
+  multiLabel: boolean;
+  /** Single-label: keep classes >= threshold (none: all); multi-label (required): predicted when > threshold. */
+  threshold?: number;
+  /** Single-label: confidences unrounded. */
+  fullPrecision?: boolean;
+  /** Only the best k predictions; 0 or absent: all. */
+  topK?: number;
+  /** Also write each image's predictions as JSON text. */
+  json?: boolean;
+}
+
+/**
+ * The compact results of n images: image i's predictions are `counts[i]` entries of `classes` /
+ * `confidences` from the sum of the counts before it (single-label: best first; multi-label: in
+ * key order); multi-label also `predictedCounts` / `predicted` (class order). With `json`: image
+ * i's predictions are bytes jsonAt[3i]..jsonAt[3i+1] of `json`, its predicted_classes (multi-label)
+ * jsonAt[3i+1]..jsonAt[3i+2].
+ */
+export interface NativeResults {
+  counts: Int32Array;
+  classes: Int32Array;
+  confidences: Float64Array;
+  predictedCounts?: Int32Array;
+  predicted?: Int32Array;
+  json?: Buffer;
+  jsonAt?: Int32Array;
 }
 
 /** The scheduler's counters. */
@@ -125,7 +160,9 @@ export interface NativeModel {
    * cancel function (a request cancelled before its batch starts rejects with ERR_ABORTED). Throws
    * ERR_QUEUE_FULL / ERR_DISPOSED.
    */
-  enqueue(images: NativeFrame[] | Uint8Array[], encoded: boolean): [Promise<NativeReply>, () => void];
+  enqueue(images: NativeFrame[] | Uint8Array[], encoded: boolean, spec?: NativeResultSpec): [Promise<NativeReply>, () => void];
+  /** [sync] The class names that results are built with (once, at load). */
+  setLabels(labels: NativeLabels): void;
   /** [sync] Free and total bytes of the model's GPU; null on the CPU. */
   gpuMemory(): { freeBytes: number; totalBytes: number } | null;
   /** [sync] The scheduler's counters. */
@@ -180,6 +217,10 @@ export interface NativeBinding {
   preprocess(frames: NativeFrame[], config: NativeConfig): Promise<Float32Array>;
   /** [sync] For a process about to exit: finishes running batches, fails queued ones, stops the torch thread. */
   shutdown(): void;
+  /** [sync] Class names (each a JSON string literal) and the multi-label key order -> a handle. */
+  labels(jsonNames: string[], keyOrder: Int32Array): NativeLabels;
+  /** [sync] Results of whole rows of `cols` confidences, on this thread, by the code the scheduler runs. */
+  results(scores: Float64Array, cols: number, labels: NativeLabels, spec: NativeResultSpec): NativeResults;
   /** [sync] Test hook: building the reply at this position of a batch throws (-1: off). */
   _setReplyFault(position: number): void;
   /** [sync] What the binary was built with. */

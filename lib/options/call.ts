@@ -1,5 +1,5 @@
 /** Options of one call (classify, classifyBatch, outputs, CLIP's calls), checked before any work starts. */
-import { boolean, invalid, number, optionsObject } from './validate';
+import { boolean, integer, invalid, number, optionsObject } from './validate';
 
 /** A call's cancellation, checked: pass to CallControl.of() when the call starts. */
 export interface ControlOptions {
@@ -35,10 +35,14 @@ function disabled(value: unknown): Disabled {
   return { mask, autoOrient: o.autoOrient !== undefined && boolean('options.disablePreprocessing.autoOrient', o.autoOrient) };
 }
 
-/** classify()'s options: the threshold, rounding, steps switched off and the call's cancellation. */
-export function classifyOptions(options: unknown): ControlOptions & { threshold: number | undefined; fullPrecision: boolean; disabled: Disabled } {
-  const o = optionsObject('options', options, ['confidence', 'fullPrecision', 'signal', 'timeoutMs', 'disablePreprocessing'] as const);
+/**
+ * classify()'s options: the threshold, rounding, top-k (0: all), steps switched off and the call's
+ * cancellation; `classes` is the model's class count (the largest topK).
+ */
+export function classifyOptions(options: unknown, classes: number): ControlOptions & { threshold: number | undefined; fullPrecision: boolean; topK: number; disabled: Disabled } {
+  const o = optionsObject('options', options, ['confidence', 'fullPrecision', 'topK', 'signal', 'timeoutMs', 'disablePreprocessing'] as const);
   const threshold = o.confidence === undefined ? undefined : number('options.confidence', o.confidence, 0, 1);
   const fullPrecision = o.fullPrecision === undefined ? false : boolean('options.fullPrecision', o.fullPrecision);
-  return { threshold, fullPrecision, disabled: disabled(o.disablePreprocessing), ...control(o) };
+  const topK = o.topK === undefined ? 0 : integer('options.topK', o.topK, 1, Math.max(1, classes));
+  return { threshold, fullPrecision, topK, disabled: disabled(o.disablePreprocessing), ...control(o) };
 }

@@ -1,10 +1,8 @@
 /**
- * Roboflow's result shapes, all in this folder: single-label (single-label.ts), multi-label
- * (multi-label.ts), the Workflows block output (workflow.ts), their common fields (base.ts) and
- * Roboflow's rounding (round.ts).
+ * Roboflow's result shapes, all in this folder: single- and multi-label results from the native
+ * core's compact form, as objects or JSON bytes (compact.ts), the Workflows block output
+ * (workflow.ts) and Roboflow's rounding (round.ts, the public helper; the native core rounds the same way).
  */
-export { resultBase, type ResultContext } from './base';
-export { multiLabel } from './multi-label';
+export { resultObjects, resultsJson, resultSpec, ResultLabels, type ResultContext } from './compact';
 export { roundConfidence } from './round';
-export { singleLabel } from './single-label';
 export { toWorkflowBlock } from './workflow';

@@ -2,6 +2,7 @@
  * What every route works with, built once by createServer from its options: the models, the limits,
  * and the steps routes share (model lookup, confidence, an image given as {type, value}, the budget).
  */
+import type { FastifyReply } from 'fastify';
 import { formBase64Image, type FetchImage } from '../input';
 import type { Clip } from '../clip/clip';
 import type { Model } from '../model';
@@ -64,6 +65,23 @@ export function legacyConfidenceOf(value: unknown): number | undefined {
   if (!Number.isFinite(c)) throw new HttpError(400, `confidence must be a number (1 or more read as a percentage), "best" or "default", got '${String(value).slice(0, 50)}'`);
   const fraction = c >= 1 ? c / 100 : c;
   return Math.min(1, Math.max(0.01, fraction));
+}
+
+/** `top_k` (an edge-classify extension, query or JSON): only the best k predictions; absent: all, as Roboflow answers. */
+export function topKOf(value: unknown, classes: number): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const k = Number(value);
+  if (!(Number.isInteger(k) && k >= 1 && k <= classes)) throw new HttpError(400, `top_k must be a whole number from 1 to ${classes} (the model's classes), got '${String(value).slice(0, 50)}'`);
+  return k;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const [OPEN, COMMA, CLOSE] = ['[', ',', ']'].map((c) => Buffer.from(c));
+
+/** Sends results' JSON bytes (from Model.classifyJson) as the response: one result, or a list of them. */
+export function sendJson(reply: FastifyReply, results: Buffer[], many: boolean): FastifyReply {
+  if (!many) return reply.type(JSON_TYPE).send(results[0]);
+  return reply.type(JSON_TYPE).send(Buffer.concat([OPEN, ...results.flatMap((r, i) => (i === 0 ? [r] : [COMMA, r])), CLOSE]));
 }
 
 /** A Roboflow request flag that is set: true, or "true" / "True" / "1" from a query. */

@@ -86,6 +86,7 @@ const CLASSIFICATION_PROPERTIES = (v3: 'single' | 'multi' | false): Property[] =
     : [{ name: 'confidence', kind: 'number' as Kind, default: 0.4 }]),
   { name: 'disable_active_learning', kind: 'boolean', default: true },
   { name: 'active_learning_target_dataset', kind: 'string', default: null },
+  { name: 'top_k', kind: 'number', default: null }, // ours: only the best k predictions (null: all)
 ];
 
 function classification(task: 'single-label' | 'multi-label', version: 1 | 2 | 3): Block {
@@ -100,7 +101,11 @@ function classification(task: 'single-label' | 'multi-label', version: 1 | 2 | 3
   return block(`${base}@v${version}`, aliases, CLASSIFICATION_PROPERTIES(v3), outputs, async (step, images, values, env) => {
     const { id, model } = modelOf(step, values, env, task);
     const confidence = thresholdOf(step, values);
-    const results = await model.classifyBatch(images.map((i) => i.bytes), { confidence, timeoutMs: env.timeoutMs });
+    const topK = values.top_k ?? undefined;
+    if (topK !== undefined && !(Number.isInteger(topK) && (topK as number) >= 1 && (topK as number) <= model.info.numClasses)) {
+      throw invalid(step, 'top_k', `must be a whole number from 1 to ${model.info.numClasses} (the model's classes), got ${JSON.stringify(topK)}`);
+    }
+    const results = await model.classifyBatch(images.map((i) => i.bytes), { confidence, timeoutMs: env.timeoutMs, topK: topK as number | undefined });
     const inferenceId = randomUUID(); // one per step batch, as Roboflow's blocks have it
     if (env.capture && values.disable_active_learning === false) {
       // active learning, at the edge: the block's own switch (default on: disabled) and target dataset

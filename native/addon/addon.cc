@@ -13,6 +13,7 @@
 #include "../core/loader.h"
 #include "../core/scheduler.h"
 #include "../core/tensorrt/library.h"
+#include "results_js.h"
 #include "../core/team_governor.h"
 #include "../core/thread_policy.h"
 #include "../core/torch_backend.h"
@@ -249,6 +250,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New<buildInfo>(env, "buildInfo"));
   exports.Set("shutdown", Napi::Function::New<shutdown>(env, "shutdown"));
   exports.Set("preprocess", Napi::Function::New<preprocessFrames>(env, "preprocess"));
+  exports.Set("labels", Napi::Function::New<makeLabels>(env, "labels"));
+  exports.Set("results", Napi::Function::New<buildResults>(env, "results"));
   exports.Set("_setReplyFault", Napi::Function::New<setReplyFault>(env, "_setReplyFault"));
   return exports;
 }

@@ -6,6 +6,7 @@
 
 #include "convert.h"
 #include "errors.h"
+#include "results_js.h"
 
 namespace edge_addon {
 
@@ -20,8 +21,8 @@ Napi::Float32Array floatsToJs(Napi::Env env, const std::vector<float>& values) {
 // A request in flight: settled on the JS thread with its reply.
 class RequestDone final : public Completion {
  public:
-  RequestDone(Napi::Env env, edge::RequestKind kind, Napi::Value inputs, Napi::Object owner)
-      : deferred_(Napi::Promise::Deferred::New(env)), inputs_(Napi::Persistent(inputs)), owner_(Napi::Persistent(owner)), kind_(kind) {}
+  RequestDone(Napi::Env env, edge::RequestKind kind, Napi::Value inputs, Napi::Object owner, bool multiLabel)
+      : deferred_(Napi::Promise::Deferred::New(env)), inputs_(Napi::Persistent(inputs)), owner_(Napi::Persistent(owner)), kind_(kind), multiLabel_(multiLabel) {}
 
   Napi::Promise promise() const { return deferred_.Promise(); }
   edge::Reply reply;
@@ -54,6 +55,7 @@ class RequestDone final : public Completion {
       }
       out.Set("sizes", dims);
     }
+    if (!reply.results.empty()) out.Set("results", resultsToJs(env, std::move(reply.results), multiLabel_));
     out.Set("batchSize", reply.batchSize);
     out.Set("queuedMs", reply.queuedMs);
     out.Set("computeMs", reply.computeMs);
@@ -64,6 +66,7 @@ class RequestDone final : public Completion {
   Napi::Reference<Napi::Value> inputs_;  // pixel / JPEG / tensor / token buffers, read in place
   Napi::ObjectReference owner_;          // the NativeModel
   edge::RequestKind kind_;
+  bool multiLabel_;
 };
 
 // dispose() resolved once the scheduler has freed the model.
@@ -110,6 +113,7 @@ Napi::Function NativeModel::define(Napi::Env env) {
                      {
                          InstanceMethod<&NativeModel::enqueue>("enqueue"),
                          InstanceMethod<&NativeModel::startQueue>("startQueue"),
+                         InstanceMethod<&NativeModel::setLabels>("setLabels"),
                          InstanceMethod<&NativeModel::queueStats>("queueStats"),
                          InstanceMethod<&NativeModel::gpuMemory>("gpuMemory"),
                          InstanceMethod<&NativeModel::preprocess>("preprocess"),
@@ -146,7 +150,8 @@ edge::Scheduler& NativeModel::live(Napi::Env env) const {
 
 Napi::Promise NativeModel::submit(Napi::Env env, edge::Request request, Napi::Value keepAlive) {
   edge::Scheduler& scheduler = live(env);
-  auto pending = std::make_unique<RequestDone>(env, request.kind, keepAlive, Value());
+  const bool multiLabel = request.results && request.results->task == edge::ResultTask::MultiLabel;
+  auto pending = std::make_unique<RequestDone>(env, request.kind, keepAlive, Value(), multiLabel);
   Napi::Promise promise = pending->promise();
   RequestDone* raw = pending.release();  // owned by the request's `done` from here on
   request.done = [channel = channel_, raw](edge::Reply&& reply) {
@@ -162,7 +167,7 @@ Napi::Promise NativeModel::submit(Napi::Env env, edge::Request request, Napi::Va
   return promise;
 }
 
-// enqueue(images, encoded) -> [Promise<scores>, cancel]: batched with other callers' images.
+// enqueue(images, encoded, spec?) -> [Promise<scores or results>, cancel]: batched with other callers' images.
 Napi::Value NativeModel::enqueue(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   live(env);
@@ -173,12 +178,17 @@ Napi::Value NativeModel::enqueue(const Napi::CallbackInfo& info) {
   } else {
     request.frames = readFrames(env, info[0]);
   }
+  request.results = readResultSpec(env, info[2], labels_);
   std::shared_ptr<std::atomic<bool>> cancelled = request.cancelled;
   Napi::Promise promise = submit(env, std::move(request), info[0]);
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, promise);
   out.Set(1u, Napi::Function::New(env, [cancelled](const Napi::CallbackInfo&) { cancelled->store(true); }, "cancel"));
   return out;
+}
+
+void NativeModel::setLabels(const Napi::CallbackInfo& info) {
+  labels_ = readLabels(info.Env(), info[0]);
 }
 
 void NativeModel::startQueue(const Napi::CallbackInfo& info) {

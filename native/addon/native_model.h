@@ -2,8 +2,11 @@
 // request on the scheduler; nothing here touches the backend.
 //   [sync]  startQueue({ maxBatchSize, maxDelayMs, maxQueue, maxQueuedPixels?, combine? }) -> once;
 //           a second call throws ERR_INVALID_ARGUMENT
-//   [sync]  enqueue(frames | jpegs, encoded) -> [Promise<{ scores, rows, cols, prepareMs, nativeMs,
-//           computeMs, batchSize, queuedMs, sizes? }>, cancel()]; throws ERR_QUEUE_FULL / ERR_DISPOSED
+//   [sync]  setLabels(labels)       -> the class names results are built with (a handle: results_js.h)
+//   [sync]  enqueue(frames | jpegs, encoded, spec?) -> [Promise<{ scores, rows, cols, prepareMs, nativeMs,
+//           computeMs, batchSize, queuedMs, sizes?, results? }>, cancel()]; throws ERR_QUEUE_FULL /
+//           ERR_DISPOSED. With a result spec (results_js.h) each image's result is built on the lane
+//           and `results` replaces the scores' values.
 //   [sync]  preprocess(frames) / preprocessEncoded(jpegs) -> Promise<Float32Array> (NCHW)
 //   [sync]  infer(tensor, n)        -> Promise<{ scores, rows, cols, ... }>
 //   [sync]  runTokens(ids, n)       -> Promise<{ scores, rows, cols, ... }> (a token model, e.g. CLIP's text encoder)
@@ -24,6 +27,7 @@
 #include <string>
 
 #include "../core/scheduler.h"
+#include "../core/results.h"
 #include "js_channel.h"
 
 namespace edge_addon {
@@ -39,6 +43,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
  private:
   Napi::Value enqueue(const Napi::CallbackInfo& info);
   void startQueue(const Napi::CallbackInfo& info);
+  void setLabels(const Napi::CallbackInfo& info);
   Napi::Value queueStats(const Napi::CallbackInfo& info);
   Napi::Value gpuMemory(const Napi::CallbackInfo& info);
   Napi::Value preprocess(const Napi::CallbackInfo& info);
@@ -59,6 +64,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<edge::Scheduler> scheduler_;
   std::shared_ptr<JsChannel> channel_;
   std::string metadata_;
+  std::shared_ptr<const edge::ResultLabels> labels_;
 };
 
 }  // namespace edge_addon

@@ -44,6 +44,17 @@ Scores rowsOf(const Scores& scores, size_t from, size_t n) {
   return out;
 }
 
+// Builds the reply's results when its request asked for them; the scores are then not sent.
+void withResults(const Request& request, Reply& reply) {
+  if (!request.results) return;
+  const int cols = reply.scores.cols;
+  reply.results.reserve(static_cast<size_t>(reply.scores.rows));
+  for (int r = 0; r < reply.scores.rows; ++r) {
+    reply.results.push_back(buildResult(reply.scores.values.data() + static_cast<size_t>(r) * static_cast<size_t>(cols), cols, *request.results));
+  }
+  reply.scores.values = {};
+}
+
 void append(Scores& into, const Scores& more) {
   if (into.rows == 0) into.cols = more.cols;
   into.values.insert(into.values.end(), more.values.begin(), more.values.end());
@@ -384,6 +395,7 @@ std::vector<Reply> Scheduler::runTogether(std::vector<Queued>& batch, int lane) 
     reply.batchSize = scores.rows;
     reply.computeMs = computeMs;
     reply.scores = rowsOf(scores, row, n);
+    withResults(batch[i].request, reply);
     if (!sizes.empty()) reply.sizes.assign(sizes.begin() + static_cast<std::ptrdiff_t>(row), sizes.begin() + static_cast<std::ptrdiff_t>(row + n));
     row += n;
     replies.push_back(std::move(reply));
@@ -419,6 +431,7 @@ Reply Scheduler::runAlone(Queued& queued, int lane) {
           chunks.push_back(k);
         }
         reply.batchSize = static_cast<int>(std::min(chunk, n));
+        withResults(r, reply);
         break;
       case RequestKind::Preprocess:
         reply.tensor = r.isEncoded() ? classifier_->preprocessEncoded(lane, r.encoded) : classifier_->preprocess(lane, r.frames);

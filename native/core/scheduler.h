@@ -44,6 +44,7 @@
 #include "error.h"
 #include "executor.h"
 #include "image.h"
+#include "results.h"
 
 namespace edge {
 
@@ -66,7 +67,8 @@ enum class RequestKind {
 };
 
 struct Reply {
-  Scores scores;                            // rows = this request's images
+  Scores scores;                            // rows = this request's images (values left empty when `results` are built)
+  std::vector<ImageResult> results;         // one per image when the request asked for results
   std::vector<float> tensor;                // Preprocess: n*3*H*W floats
   std::vector<std::pair<int, int>> sizes;   // decoded sizes (encoded requests)
   std::optional<Error> error;               // set when the request failed
@@ -84,6 +86,7 @@ struct Request {
   const int32_t* tokens = nullptr;   // Tokens: rows*tokenLength ids, read in place
   int tokenLength = 0;
   int rows = 0;                      // Infer / Tokens: images or token rows
+  std::shared_ptr<const ResultSpec> results;  // Images: build each image's result on the lane (results.h)
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
   std::function<void(Reply&&)> done;  // called exactly once
 

@@ -6,13 +6,13 @@
  *   ?image=<url> (the body is then ignored);
  * - ?confidence (1 or more read as a percentage, under 0.01 raised to 0.01; "best"/"default"),
  *   ?disable_preproc_*, ?format=json|image|image_and_json, ?visualize_predictions; other parameters
- *   (api_key aside) are ignored, as there.
+ *   (api_key aside) are ignored, as there; ?top_k (ours) keeps the best k predictions.
  * Its own content-type parser (raw bytes) lives in this plugin's scope; keys come from the query or a
  * header only (auth.ts: a body here is never JSON).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formBase64Image } from '../../input';
-import { captureFor, disabledOf, isSet, legacyConfidenceOf, modelFor, type RouteContext } from '../context';
+import { captureFor, disabledOf, isSet, legacyConfidenceOf, modelFor, sendJson, topKOf, type RouteContext } from '../context';
 import { HttpError } from '../http-error';
 import { multipartPart } from '../multipart';
 import { visualize } from '../visualize';
@@ -42,9 +42,12 @@ export function hostedRoutes(app: FastifyInstance, context: RouteContext): void 
       const disablePreprocessing = disabledOf(query);
       const format = query.format === undefined ? 'json' : String(query.format);
       if (!FORMATS.includes(format)) throw new HttpError(400, `format must be one of ${FORMATS.join(', ')}, got '${format.slice(0, 50)}'`);
+      const topK = topKOf(query.top_k, model.info.numClasses);
       const image = await imageOf(request, context, query);
       await context.withinBudget([image], ['the image']);
-      const result = await model.classify(image, { confidence, timeoutMs: context.timeoutMs, disablePreprocessing });
+      const options = { confidence, topK, timeoutMs: context.timeoutMs, disablePreprocessing };
+      if (format === 'json' && !isSet(query.visualize_predictions) && !capture) return sendJson(reply, [await model.classifyJson(image, options)], false);
+      const result = await model.classify(image, options);
       capture?.(image, result);
       if (format === 'image') return reply.type('image/jpeg').send(await visualize(image, result));
       if (format === 'image_and_json' || isSet(query.visualize_predictions)) {

@@ -1,10 +1,30 @@
 /**
- * Confidences -> Roboflow's single-label result: every class (or those >= the threshold), rounded like
- * Python's round(x, 4), sorted on the rounded value with ties in class order (see the spec's "Decisions").
+ * The JavaScript results of 0.2 (lib/results/single-label.ts, multi-label.ts and base.ts before the
+ * results moved into the native core), kept unchanged as the reference the native results are
+ * tested against (test/00-results.test.ts) and as the peer of the results benchmark
+ * (benchmarks/results.ts).
  */
-import type { ClassificationPrediction, SingleLabelResult } from '../types';
-import { resultBase, type ResultContext } from './base';
-import { roundConfidence } from './round';
+import { randomUUID } from 'node:crypto';
+import { roundConfidence } from '../../lib/results/round';
+import type { ResultContext } from '../../lib/results/compact';
+import type { ClassificationPrediction, MultiLabelResult, SingleLabelResult } from '../../lib/types';
+
+/** The result object: the common fields around the task's own `fields`. */
+export function resultBase<F extends object>(context: ResultContext, fields: F): { inference_id: string; time: number; image: { width: number; height: number } } & F & { prediction_type: 'ClassificationModel'; image_path?: string } {
+  const result = { inference_id: randomUUID(), time: context.time, image: context.image, ...fields, prediction_type: 'ClassificationModel' as const };
+  return context.imagePath === undefined ? result : { ...result, image_path: context.imagePath };
+}
+
+export function multiLabel(scores: ArrayLike<number>, classNames: readonly string[], context: ResultContext, threshold: number): MultiLabelResult {
+  const predictions: MultiLabelResult['predictions'] = {};
+  const predicted: string[] = [];
+  classNames.forEach((name, i) => {
+    // defined, not assigned: a class named "__proto__" must become a key, not the object's prototype
+    Object.defineProperty(predictions, name, { value: { confidence: scores[i], class_id: i }, enumerable: true, writable: true, configurable: true });
+    if (scores[i] > threshold) predicted.push(name);
+  });
+  return resultBase(context, { predictions, predicted_classes: predicted });
+}
 
 /** Indices sorted on confidence, highest first, ties in index order. */
 function sortByConfidence(indices: Int32Array, confidences: Float64Array): Int32Array {

@@ -1,0 +1,116 @@
+/**
+ * Results from their compact native form (native/core/results.h, built on the scheduler's threads):
+ * Roboflow's result objects for the library, or a result's JSON bytes for the server, straight from
+ * class indices, confidences and the native JSON of the predictions — byte for byte what
+ * JSON.stringify writes for the object.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NativeBinding, NativeLabels, NativeResults, NativeResultSpec } from '../native/binding';
+import type { ClassificationPrediction, ClassificationResult, MultiLabelResult, SingleLabelResult, Task } from '../types';
+
+/** Facts about one image's call that go into its result. */
+export interface ResultContext {
+  /** Seconds of the whole call. */
+  time: number;
+  image: { width: number; height: number };
+  /** Set when the input was a file path. */
+  imagePath?: string;
+}
+
+/** A model's class names, as both sides need them: set once at load. */
+export class ResultLabels {
+  readonly names: readonly string[];
+  /** JSON.stringify(name) of each class. */
+  readonly json: readonly string[];
+  readonly handle: NativeLabels;
+
+  constructor(names: readonly string[], binding: NativeBinding) {
+    this.names = names;
+    this.json = names.map((name) => JSON.stringify(name));
+    this.handle = binding.labels([...this.json], keyOrder(names));
+  }
+}
+
+/**
+ * The order in which a JavaScript object lists `names` as keys (integer-like names first), each
+ * entry the class whose value the key holds (the last of a repeated name): a multi-label result's
+ * `predictions` in the order JSON.stringify and Object.keys give them.
+ */
+function keyOrder(names: readonly string[]): Int32Array {
+  const probe: Record<string, number> = {};
+  names.forEach((name, i) => Object.defineProperty(probe, name, { value: i, enumerable: true, writable: true, configurable: true }));
+  return Int32Array.from(Object.keys(probe), (key) => probe[key]);
+}
+
+/** The native spec of a call's results. */
+export function resultSpec(task: Task, threshold: number | undefined, fullPrecision: boolean, topK: number, json: boolean): NativeResultSpec {
+  return task === 'multi-label' ? { multiLabel: true, threshold: threshold ?? 0.5, topK, json } : { multiLabel: false, threshold, fullPrecision, topK, json };
+}
+
+/** Where each image's entries start in the compact arrays. */
+function starts(counts: Int32Array): Int32Array {
+  const out = new Int32Array(counts.length + 1);
+  for (let i = 0; i < counts.length; i++) out[i + 1] = out[i] + counts[i];
+  return out;
+}
+
+function withCommon<F extends object>(context: ResultContext, inferenceId: string, fields: F) {
+  const result = { inference_id: inferenceId, time: context.time, image: context.image, ...fields, prediction_type: 'ClassificationModel' as const };
+  return context.imagePath === undefined ? result : Object.assign(result, { image_path: context.imagePath });
+}
+
+/** Roboflow's result objects, one per image. */
+export function resultObjects(results: NativeResults, labels: ResultLabels, task: Task, contexts: readonly ResultContext[]): ClassificationResult[] {
+  const { names } = labels;
+  const { classes, confidences } = results;
+  const at = starts(results.counts);
+  if (task === 'multi-label') {
+    const predictedAt = starts(results.predictedCounts!);
+    const predicted = results.predicted!;
+    return contexts.map((context, i): MultiLabelResult => {
+      const predictions: MultiLabelResult['predictions'] = {};
+      for (let k = at[i]; k < at[i + 1]; k++) {
+        const name = names[classes[k]];
+        const value = { confidence: confidences[k], class_id: classes[k] };
+        // defined, not assigned: a class named "__proto__" must become a key, not the object's prototype
+        if (name === '__proto__') Object.defineProperty(predictions, name, { value, enumerable: true, writable: true, configurable: true });
+        else predictions[name] = value;
+      }
+      const predictedClasses: string[] = [];
+      for (let k = predictedAt[i]; k < predictedAt[i + 1]; k++) predictedClasses.push(names[predicted[k]]);
+      return withCommon(context, randomUUID(), { predictions, predicted_classes: predictedClasses });
+    });
+  }
+  return contexts.map((context, i): SingleLabelResult => {
+    const n = at[i + 1] - at[i];
+    const predictions: ClassificationPrediction[] = new Array(n);
+    for (let k = 0; k < n; k++) {
+      const c = classes[at[i] + k];
+      predictions[k] = { class: names[c], class_id: c, confidence: confidences[at[i] + k] };
+    }
+    return withCommon(context, randomUUID(), { predictions, top: n > 0 ? predictions[0].class : '', confidence: n > 0 ? predictions[0].confidence : 0 });
+  });
+}
+
+/**
+ * Each image's result as JSON bytes (pieces to concatenate): exactly JSON.stringify of its object from
+ * resultObjects(), with `inferenceIds[i]` as its inference_id (a new UUID v4 where undefined).
+ */
+export function resultsJson(results: NativeResults, labels: ResultLabels, task: Task, contexts: readonly ResultContext[], inferenceIds?: readonly (string | undefined)[]): Buffer[][] {
+  const json = results.json!;
+  const jsonAt = results.jsonAt!;
+  const at = starts(results.counts);
+  return contexts.map((context, i) => {
+    const id = inferenceIds?.[i] ?? randomUUID();
+    const head = `{"inference_id":${JSON.stringify(id)},"time":${JSON.stringify(context.time)},"image":{"width":${JSON.stringify(context.image.width)},"height":${JSON.stringify(context.image.height)}},"predictions":`;
+    const path = context.imagePath === undefined ? '' : `,"image_path":${JSON.stringify(context.imagePath)}`;
+    const predictions = json.subarray(jsonAt[3 * i], jsonAt[3 * i + 1]);
+    if (task === 'multi-label') {
+      return [Buffer.from(head), predictions, Buffer.from(',"predicted_classes":'), json.subarray(jsonAt[3 * i + 1], jsonAt[3 * i + 2]), Buffer.from(`,"prediction_type":"ClassificationModel"${path}}`)];
+    }
+    const first = results.counts[i] > 0;
+    const top = first ? labels.json[results.classes[at[i]]] : '""';
+    const confidence = first ? JSON.stringify(results.confidences[at[i]]) : '0';
+    return [Buffer.from(head), predictions, Buffer.from(`,"top":${top},"confidence":${confidence},"prediction_type":"ClassificationModel"${path}}`)];
+  });
+}
