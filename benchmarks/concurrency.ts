@@ -3,7 +3,8 @@
  * (a closed loop, as a server's request handlers are), at concurrency 1..256: images/s, p50/p99
  * latency per call and the event loop's p99 delay under that load, with dynamic batching on and
  * off, and onnxruntime-node (sharp resize + JS normalisation, batch 1 per call) under the same load.
- * Usage: node dist/benchmarks/concurrency.js [--quick] [--device cpu|cuda] [--model name]
+ * Usage: node dist/benchmarks/concurrency.js [--quick] [--device cpu|cuda] [--model name] [--previous <checkout>]
+ *   (--previous: that older build, with batching, in the same run)
  *   (needs `npm test` fixtures, and `npm --prefix benchmarks run setup` for the onnxruntime-node peer)
  */
 import os from 'node:os';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { type ImageInput, loadModel, type Model } from '../lib/index';
 import { loadOrt, sharpPipeline } from './lib/peers';
-import { closedLoop as run, type Load } from './lib/load';
+import { closedLoop as run, idleEventLoopP99Ms, type Load } from './lib/load';
 import { type Row, writeResults } from './lib/report';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -21,6 +22,7 @@ const quick = args.includes('--quick');
 const device = option('device', 'cpu');
 const modelName = option('model', 'mobilenet_v3_small');
 const seconds = quick ? 1 : 3;
+const previous = option('previous', '');
 const CONCURRENCY = [1, 4, 16, 64, 256];
 const fixtures = path.join(root, 'test', '.fixtures');
 
@@ -42,6 +44,12 @@ async function main() {
     const model: Model = await loadModel(file, { device: device as 'cpu', batching, precision: device === 'cpu' ? 'fp32' : 'fp16' });
     runners.push({ impl, model, call: () => model.classify(raw) });
   }
+  if (previous) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const older = require(path.join(path.resolve(previous), 'dist', 'lib', 'index.js')) as { loadModel: typeof loadModel };
+    const model = await older.loadModel(file, { device: device as 'cpu', batching: { maxBatchSize: device === 'cpu' ? 32 : 64 }, precision: device === 'cpu' ? 'fp32' : 'fp16' });
+    runners.push({ impl: `previous build (${path.basename(previous)}), batching`, model, call: () => model.classify(raw) });
+  }
   let release = async () => {};
   if (device === 'cpu') {
     const ort = loadOrt();
@@ -58,6 +66,9 @@ async function main() {
     });
     release = () => session.release();
   }
+  const floor = await idleEventLoopP99Ms(seconds);
+  rows.push({ case: 'no calls (the event-loop measure alone)', impl: 'idle process', batch: 0, stats: { runs: 0, medianMs: 0, p99Ms: 0, minMs: 0 }, eventLoopP99Ms: floor });
+  console.log(`idle: event loop p99 ${floor.toFixed(2)} ms (the measure's floor on this machine)`);
   for (const c of CONCURRENCY) {
     for (const { impl, call, model } of runners) {
       const before = model?.stats();
@@ -81,8 +92,8 @@ async function main() {
   await release();
 
   const ours = (r: Row) => (r.case === referenceCase ? undefined : rows.find((o) => o.impl === 'edge-classify, batching' && o.batch === r.batch));
-  writeResults(`concurrency-${device}`, `edge-classify under concurrent load (${modelName}, ${device})`, rows, { seconds, device, model: modelName, callersOf64VsOneBatch: share },
-    (r) => (r.impl === 'edge-classify, batching' ? undefined : ours(r)));
+  writeResults(`concurrency-${device}`, `edge-classify under concurrent load (${modelName}, ${device})`, rows, { seconds, device, model: modelName, callersOf64VsOneBatch: share, idleEventLoopP99Ms: floor },
+    (r) => (r.impl === 'edge-classify, batching' || r.impl === 'idle process' ? undefined : ours(r)));
 }
 
 main().catch((error) => {

@@ -4,7 +4,8 @@
  * and to a peer server (benchmarks/peer-server.ts: fastify + sharp + JS normalisation + the same
  * model), at 1 and 64 connections for 8 s each (thousands of requests): requests/s, p50/p99 latency,
  * and every failure counted (the run fails if any request fails).
- * Usage: node dist/benchmarks/server.js [--quick] [--model path]   (needs `npm --prefix benchmarks run setup`)
+ * Usage: node dist/benchmarks/server.js [--quick] [--model path] [--previous <checkout of an older build>]
+ *   (needs `npm --prefix benchmarks run setup`; --previous adds that build's `serve` with batching)
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -16,6 +17,7 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const model = args.includes('--model') ? args[args.indexOf('--model') + 1] : path.join(root, 'models', 'digits.torchscript');
 const image = path.join(root, 'samples', 'digit-7-6.png');
+const previous = args.includes('--previous') ? path.resolve(args[args.indexOf('--previous') + 1]) : undefined;
 
 interface Result {
   latency: { p50: number; p99: number; min: number };
@@ -34,6 +36,7 @@ async function main() {
     ['edge-classify serve, batching', [path.join(root, 'bin', 'edge-classify.js'), 'serve', '-p', '0', '-m', `m/1=${model}`]],
     ['edge-classify serve, no batching', [path.join(root, 'dist', 'benchmarks', 'batching-off.js'), model]],
     ['fastify + sharp + JS + same model', [path.join(root, 'dist', 'benchmarks', 'peer-server.js'), model]],
+    ...(previous ? [[`previous build (${path.basename(previous)}), batching`, [path.join(previous, 'bin', 'edge-classify.js'), 'serve', '-p', '0', '-m', `m/1=${model}`]] as [string, string[]]] : []),
   ];
   const rows: Row[] = [];
   let failures = 0;
@@ -61,7 +64,8 @@ async function main() {
     await new Promise((resolve) => child.once('exit', resolve));
   }
   const ours = (r: Row) => rows.find((o) => o.impl === 'edge-classify serve, batching' && o.batch === r.batch);
-  writeResults('server', `edge-classify serve under HTTP load (${path.basename(model)})`, rows, { failures },
+  const name = args.includes('--model') ? `server-${path.basename(model).replace(/\.[^.]+$/, '')}` : 'server';
+  writeResults(name, `edge-classify serve under HTTP load (${path.basename(model)})`, rows, { failures },
     (r) => (r.impl === 'edge-classify serve, batching' ? undefined : ours(r)));
   if (failures > 0) {
     console.error(`${failures} requests failed`);

@@ -215,14 +215,14 @@ export class Model<T extends Task = Task> {
   async #submit(images: NativeFrame[] | Uint8Array[], encoded: boolean, control: CallControl, spec: NativeResultSpec | undefined): Promise<NativeReply> {
     control.check();
     this.#live();
-    let request: [Promise<NativeReply>, () => void];
+    let request: [Promise<NativeReply>, number];
     try {
       request = this.#native.enqueue(images, encoded, spec);
     } catch (error) {
       throw fromNative(error);
     }
-    const [work, cancel] = request;
-    return control.race(work.catch((error: unknown) => Promise.reject(fromNative(error))), cancel);
+    const [work, id] = request;
+    return control.race(work.catch((error: unknown) => Promise.reject(fromNative(error))), () => this.#native.cancel(id));
   }
 
   /** Decode + preprocess + inference: nvJPEG on the GPU when it applies (falling back to sharp if it fails), else sharp. */

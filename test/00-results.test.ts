@@ -194,21 +194,53 @@ describe('native results equal the JavaScript results of 0.2', () => {
     }
   });
 
-  it('print, spread, deep-equal and stringify like the plain objects of 0.2', () => {
+  it('print, spread, deep-equal, clone and stringify like the plain objects of 0.2, each as the first thing done to a result', () => {
+    // `predictions` is built when first read: every way of reading a result must see the plain value
+    const firstUses: [string, (r: ClassificationResult) => unknown][] = [
+      ['console.log / util.inspect', (r) => inspect(r, { depth: null })],
+      ['spread', (r) => JSON.stringify({ ...r })],
+      ['Object.assign', (r) => JSON.stringify(Object.assign({}, r))],
+      ['Object.entries', (r) => JSON.stringify(Object.entries(r))],
+      ['structuredClone', (r) => JSON.stringify(structuredClone(r))],
+      ['JSON.stringify', (r) => JSON.stringify(r)],
+      ['JSON.stringify, indented', (r) => JSON.stringify(r, null, 2)],
+      ['property read', (r) => JSON.stringify(r.predictions)],
+    ];
     for (const task of ['single-label', 'multi-label'] as const) {
       const rows = [trialScores(awkward.length, 1), trialScores(awkward.length, 5)];
-      const { objects } = build(rows, awkward, task, { context: { ...common, imagePath: 'a.jpg' } });
-      const want = rows.map((scores, i) => ({
-        ...(task === 'multi-label' ? jsMultiLabel(scores, awkward, { ...common, imagePath: 'a.jpg' }, 0.5) : jsSingleLabel(scores, awkward, { ...common, imagePath: 'a.jpg' }, undefined, false)),
-        inference_id: objects[i].inference_id,
-      }));
-      objects.forEach((ours, i) => {
-        expect(inspect(ours, { depth: null })).toBe(inspect(want[i], { depth: null })); // console.log
-        expect(JSON.stringify({ ...ours })).toBe(JSON.stringify({ ...want[i] })); // spread
-        assert.deepStrictEqual(ours, want[i]); // prototypes and property kinds too
-        expect(JSON.stringify(ours)).toBe(JSON.stringify(want[i]));
+      const context = { ...common, imagePath: 'a.jpg' };
+      const fresh = () => {
+        const { objects } = build(rows, awkward, task, { context });
+        const want = rows.map((scores, i) => ({
+          ...(task === 'multi-label' ? jsMultiLabel(scores, awkward, context, 0.5) : jsSingleLabel(scores, awkward, context, undefined, false)),
+          inference_id: objects[i].inference_id,
+        }));
+        return { objects, want };
+      };
+      for (const [what, use] of firstUses) {
+        const { objects, want } = fresh();
+        objects.forEach((ours, i) => expect(use(ours), `${task}: ${what}`).toEqual(use(want[i] as ClassificationResult)));
+      }
+      let { objects, want } = fresh();
+      objects.forEach((ours, i) => assert.deepStrictEqual(ours, want[i])); // prototypes and property kinds too
+      ({ objects, want } = fresh());
+      objects.forEach((ours, i) => expect(ours).toEqual(want[i]));
+      ({ objects } = fresh());
+      for (const ours of objects) {
         expect(Object.getPrototypeOf(ours)).toBe(Object.prototype);
-      });
+        expect(Object.keys(ours)).toEqual(Object.keys(want[0]));
+        void ours.predictions;
+        expect(Object.getOwnPropertyDescriptor(ours, 'predictions')).toMatchObject({ writable: true, enumerable: true }); // a data property once read
+      }
+      // assignment replaces it; a frozen result still answers and refuses assignment
+      ({ objects } = fresh());
+      (objects[0] as { predictions: unknown }).predictions = 'mine';
+      expect(objects[0].predictions).toBe('mine');
+      const frozen = Object.freeze(objects[1]);
+      expect(JSON.stringify(frozen.predictions)).toBe(JSON.stringify(want[1].predictions));
+      expect(() => {
+        (frozen as { predictions: unknown }).predictions = 'x';
+      }).toThrow(TypeError);
     }
   });
 

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionError, loadModel, type Model, type MultiLabelResult, type SingleLabelResult } from '../lib/index.mjs';
-import { multiLabel } from '../dist/lib/results/index.js';
+import { native } from '../dist/lib/native/binding.js';
+import { ResultLabels, resultObjects, resultSpec } from '../dist/lib/results/index.js';
 import { digitsModel, fixtureModel, root } from './helpers';
 
 const program = (name: string) => path.join(root, 'test', 'programs', name);
@@ -201,7 +202,10 @@ describe('results', () => {
   // "__proto__" vanished from multi-label predictions before (assigned on a plain object)
   it('keeps classes named __proto__, constructor and hasOwnProperty in multi-label predictions', () => {
     const names = ['__proto__', 'constructor', 'hasOwnProperty', 'cat'];
-    const r = multiLabel([0.9, 0.8, 0.1, 0.7], names, { time: 0, image: { width: 1, height: 1 } }, 0.5) as MultiLabelResult;
+    const { binding } = native();
+    const labels = new ResultLabels(names, binding);
+    const out = binding.results(Float64Array.of(0.9, 0.8, 0.1, 0.7), 4, labels.handle, resultSpec('multi-label', 0.5, false, 0, false));
+    const [r] = resultObjects(out, labels, 'multi-label', [{ time: 0, image: { width: 1, height: 1 } }]) as MultiLabelResult[];
     expect(Object.keys(r.predictions)).toEqual(names);
     expect(Object.getPrototypeOf(r.predictions)).toBe(Object.prototype);
     expect(r.predictions['__proto__']).toEqual({ confidence: 0.9, class_id: 0 });

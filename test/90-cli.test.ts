@@ -33,6 +33,8 @@ describe('edge-classify CLI', () => {
     expect(lines).toHaveLength(samples.length);
     for (const line of lines) expect(JSON.parse(line).prediction_type).toBe('ClassificationModel');
     expect(jsonl.stderr).toBe(''); // --quiet: no summary
+    const top2 = run(['classify', 'samples', '--format', 'jsonl', '-q', '--top-k', '2']).stdout.trim().split('\n');
+    top2.forEach((line, i) => expect(JSON.parse(line).predictions).toEqual(JSON.parse(lines[i]).predictions.slice(0, 2)));
 
     const csv = run(['classify', 'samples', '-f', 'csv', '-q']).stdout.trim().split('\n');
     expect(csv[0]).toBe('image,top,confidence');
@@ -69,7 +71,7 @@ describe('edge-classify CLI', () => {
     const bad = run(['classify', corrupt, path.join(samplesDir, samples[0]), '-f', 'jsonl']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/corrupt\.png/);
-    for (const args of [['classify', 'samples', '--format', 'xml'], ['classify', 'samples', '--batch', '0'], ['classify', 'samples', '--confidence', '2'], ['classify', '--nope'], ['classify'], [], ['serve', '--port', 'x']]) {
+    for (const args of [['classify', 'samples', '--format', 'xml'], ['classify', 'samples', '--batch', '0'], ['classify', 'samples', '--confidence', '2'], ['classify', 'samples', '--top-k', '0'], ['classify', '--nope'], ['classify'], [], ['serve', '--port', 'x']]) {
       const r = run(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.length, args.join(' ')).toBeGreaterThan(0);

@@ -34,3 +34,16 @@ export async function closedLoop(concurrency: number, call: () => Promise<unknow
   delay.disable();
   return { imagesPerSecond: (latencies.length * imagesPerCall * 1000) / elapsed, latency: stats(latencies), eventLoopP99Ms: delay.percentile(99) / 1e6 };
 }
+
+/**
+ * The event-loop measure's floor: its p99 with nothing to do for `seconds` (monitorEventLoopDelay at
+ * 1 ms resolution records whole timer intervals, so an idle loop reads a little over 1 ms, and this
+ * machine's own scheduling noise is in it too).
+ */
+export async function idleEventLoopP99Ms(seconds: number): Promise<number> {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  delay.disable();
+  return delay.percentile(99) / 1e6;
+}

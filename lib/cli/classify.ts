@@ -16,6 +16,7 @@ Options:
   -m, --model <path>        TorchScript model or model folder (default: the bundled digits model)
   -d, --device <device>     auto | cpu | cuda | cuda:N (default: auto)
   -c, --confidence <0..1>   threshold (single-label: drop classes below it; multi-label: predicted_classes)
+  -k, --top-k <n>           only the best n predictions per image (default: every class)
   -f, --format <format>     json (an array, default) | jsonl (one result per line, streamed) | table | csv
   -b, --batch <n>           images per batch (default 8)
   -q, --quiet               no progress bar or summary
@@ -42,6 +43,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     model: { type: 'string', short: 'm' },
     device: { type: 'string', short: 'd' },
     confidence: { type: 'string', short: 'c' },
+    'top-k': { type: 'string', short: 'k' },
     format: { type: 'string', short: 'f' },
     batch: { type: 'string', short: 'b' },
     quiet: { type: 'boolean', short: 'q' },
@@ -68,6 +70,11 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     fail(`classify: --confidence must be a number between 0 and 1, got '${values.confidence}'`);
     return EXIT.usage;
   }
+  const topK = values['top-k'] === undefined ? undefined : Number(values['top-k']);
+  if (topK !== undefined && !(Number.isInteger(topK) && topK >= 1)) {
+    fail(`classify: --top-k must be a positive integer, got '${values['top-k']}'`);
+    return EXIT.usage;
+  }
   const files: string[] = [];
   let failed = 0;
   for (const arg of positionals) {
@@ -90,7 +97,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   const progress = new Progress(values.quiet ? 0 : files.length);
   const results: ClassificationResult[] = [];
   const counts = new Map<string, number>();
-  const options = confidence === undefined ? undefined : { confidence };
+  const options = { confidence, topK: topK === undefined ? undefined : Math.min(topK, model.info.numClasses) };
   const emit = (r: ClassificationResult) => {
     results.push(r);
     counts.set(top(r), (counts.get(top(r)) ?? 0) + 1);

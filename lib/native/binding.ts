@@ -156,11 +156,13 @@ export interface NativeModel {
   /** [sync] Sets the scheduler's batching once; a second call throws ERR_INVALID_ARGUMENT. */
   startQueue(options: NativeBatching): void;
   /**
-   * [sync] Queues frames (or JPEGs for GPU decoding when `encoded`); returns the request's Promise and a
-   * cancel function (a request cancelled before its batch starts rejects with ERR_ABORTED). Throws
+   * [sync] Queues frames (or JPEGs for GPU decoding when `encoded`); returns the request's Promise and its
+   * id for cancel(). Throws
    * ERR_QUEUE_FULL / ERR_DISPOSED.
    */
-  enqueue(images: NativeFrame[] | Uint8Array[], encoded: boolean, spec?: NativeResultSpec): [Promise<NativeReply>, () => void];
+  enqueue(images: NativeFrame[] | Uint8Array[], encoded: boolean, spec?: NativeResultSpec): [Promise<NativeReply>, number];
+  /** [sync] Drops request `id` (from enqueue) if its batch has not started: it rejects with ERR_ABORTED. */
+  cancel(id: number): void;
   /** [sync] The class names that results are built with (once, at load). */
   setLabels(labels: NativeLabels): void;
   /** [sync] Free and total bytes of the model's GPU; null on the CPU. */

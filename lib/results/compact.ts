@@ -5,6 +5,7 @@
  * JSON.stringify writes for the object.
  */
 import { randomUUID } from 'node:crypto';
+import { inspect } from 'node:util';
 import type { NativeBinding, NativeLabels, NativeResults, NativeResultSpec } from '../native/binding';
 import type { ClassificationPrediction, ClassificationResult, MultiLabelResult, SingleLabelResult, Task } from '../types';
 
@@ -59,37 +60,89 @@ function withCommon<F extends object>(context: ResultContext, inferenceId: strin
   return context.imagePath === undefined ? result : Object.assign(result, { image_path: context.imagePath });
 }
 
-/** Roboflow's result objects, one per image. */
-export function resultObjects(results: NativeResults, labels: ResultLabels, task: Task, contexts: readonly ResultContext[]): ClassificationResult[] {
-  const { names } = labels;
-  const { classes, confidences } = results;
-  const at = starts(results.counts);
-  if (task === 'multi-label') {
-    const predictedAt = starts(results.predictedCounts!);
-    const predicted = results.predicted!;
-    return contexts.map((context, i): MultiLabelResult => {
-      const predictions: MultiLabelResult['predictions'] = {};
-      for (let k = at[i]; k < at[i + 1]; k++) {
-        const name = names[classes[k]];
-        const value = { confidence: confidences[k], class_id: classes[k] };
-        // defined, not assigned: a class named "__proto__" must become a key, not the object's prototype
-        if (name === '__proto__') Object.defineProperty(predictions, name, { value, enumerable: true, writable: true, configurable: true });
-        else predictions[name] = value;
-      }
-      const predictedClasses: string[] = [];
-      for (let k = predictedAt[i]; k < predictedAt[i + 1]; k++) predictedClasses.push(names[predicted[k]]);
-      return withCommon(context, randomUUID(), { predictions, predicted_classes: predictedClasses });
-    });
-  }
-  return contexts.map((context, i): SingleLabelResult => {
-    const n = at[i + 1] - at[i];
-    const predictions: ClassificationPrediction[] = new Array(n);
-    for (let k = 0; k < n; k++) {
-      const c = classes[at[i] + k];
-      predictions[k] = { class: names[c], class_id: c, confidence: confidences[at[i] + k] };
+/** What a result keeps to build its `predictions` when first read (a hidden property). */
+interface Pending {
+  results: NativeResults;
+  labels: ResultLabels;
+  from: number;
+  to: number;
+  multiLabel: boolean;
+  value?: ClassificationPrediction[] | MultiLabelResult['predictions'];
+}
+
+const PENDING = Symbol('edge-classify pending predictions');
+
+/** One image's `predictions`, as plain objects. */
+function materialize(p: Pending): ClassificationPrediction[] | MultiLabelResult['predictions'] {
+  const { names } = p.labels;
+  const { classes, confidences } = p.results;
+  if (p.multiLabel) {
+    const predictions: MultiLabelResult['predictions'] = {};
+    for (let k = p.from; k < p.to; k++) {
+      const name = names[classes[k]];
+      const value = { confidence: confidences[k], class_id: classes[k] };
+      // defined, not assigned: a class named "__proto__" must become a key, not the object's prototype
+      if (name === '__proto__') Object.defineProperty(predictions, name, { value, enumerable: true, writable: true, configurable: true });
+      else predictions[name] = value;
     }
-    return withCommon(context, randomUUID(), { predictions, top: n > 0 ? predictions[0].class : '', confidence: n > 0 ? predictions[0].confidence : 0 });
+    return predictions;
+  }
+  const predictions: ClassificationPrediction[] = new Array(p.to - p.from);
+  for (let k = p.from; k < p.to; k++) predictions[k - p.from] = { class: names[classes[k]], class_id: classes[k], confidence: confidences[k] };
+  return predictions;
+}
+
+const asData = (value: unknown): PropertyDescriptor => ({ value, writable: true, enumerable: true, configurable: true });
+
+/**
+ * `predictions` is built when first read (for 1000 classes that is 1000 objects a caller reading only
+ * `top` never pays for), then becomes a plain data property. Everything that reads it — property
+ * access, JSON.stringify, spread, Object.assign/entries, deep equality, structuredClone — sees the
+ * plain value; console.log / util.inspect print the plain object (util.inspect.custom).
+ */
+const LAZY: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: Record<PropertyKey, unknown>) {
+    const pending = this[PENDING] as Pending;
+    pending.value ??= materialize(pending);
+    Reflect.defineProperty(this, 'predictions', asData(pending.value)); // false when frozen: keeps answering from `pending`
+    return pending.value;
+  },
+  set(this: object, value: unknown) {
+    if (!Reflect.defineProperty(this, 'predictions', asData(value))) throw new TypeError("Cannot assign to read only property 'predictions' of object");
+  },
+};
+
+function inspectPlain(this: object): object {
+  return { ...this };
+}
+
+/** Roboflow's result objects, one per image; `predictions` built on first read. */
+export function resultObjects(results: NativeResults, labels: ResultLabels, task: Task, contexts: readonly ResultContext[]): ClassificationResult[] {
+  const at = starts(results.counts);
+  const multiLabel = task === 'multi-label';
+  const predictedAt = multiLabel ? starts(results.predictedCounts!) : at;
+  return contexts.map((context, i) => {
+    const fields = multiLabel ? { predictions: undefined, predicted_classes: predictedNames(results, labels, predictedAt[i], predictedAt[i + 1]) } : singleFields(results, labels, at[i], at[i + 1]);
+    const result = withCommon(context, randomUUID(), fields) as Record<PropertyKey, unknown>;
+    const pending: Pending = { results, labels, from: at[i], to: at[i + 1], multiLabel };
+    Object.defineProperty(result, PENDING, { value: pending });
+    Object.defineProperty(result, inspect.custom, { value: inspectPlain });
+    Object.defineProperty(result, 'predictions', LAZY);
+    return result as unknown as ClassificationResult;
   });
+}
+
+function singleFields(results: NativeResults, labels: ResultLabels, from: number, to: number) {
+  const first = to > from;
+  return { predictions: undefined, top: first ? labels.names[results.classes[from]] : '', confidence: first ? results.confidences[from] : 0 };
+}
+
+function predictedNames(results: NativeResults, labels: ResultLabels, from: number, to: number): string[] {
+  const out: string[] = new Array(to - from);
+  for (let k = from; k < to; k++) out[k - from] = labels.names[results.predicted![k]];
+  return out;
 }
 
 /**

@@ -1,6 +1,8 @@
 #include "native_model.h"
 
+#include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <cstring>
 #include <utility>
 
@@ -114,6 +116,7 @@ Napi::Function NativeModel::define(Napi::Env env) {
                          InstanceMethod<&NativeModel::enqueue>("enqueue"),
                          InstanceMethod<&NativeModel::startQueue>("startQueue"),
                          InstanceMethod<&NativeModel::setLabels>("setLabels"),
+                         InstanceMethod<&NativeModel::cancel>("cancel"),
                          InstanceMethod<&NativeModel::queueStats>("queueStats"),
                          InstanceMethod<&NativeModel::gpuMemory>("gpuMemory"),
                          InstanceMethod<&NativeModel::preprocess>("preprocess"),
@@ -179,12 +182,29 @@ Napi::Value NativeModel::enqueue(const Napi::CallbackInfo& info) {
     request.frames = readFrames(env, info[0]);
   }
   request.results = readResultSpec(env, info[2], labels_);
-  std::shared_ptr<std::atomic<bool>> cancelled = request.cancelled;
+  std::weak_ptr<std::atomic<bool>> cancelled = request.cancelled;
   Napi::Promise promise = submit(env, std::move(request), info[0]);
+  // the request's cancel flag by a number, not a function per call (each with a GC finalizer);
+  // flags of finished requests expire and are swept as the table grows
+  if (cancels_.size() >= 2 * sweepAt_) {
+    for (auto it = cancels_.begin(); it != cancels_.end();) it = it->second.expired() ? cancels_.erase(it) : std::next(it);
+    sweepAt_ = std::max<size_t>(64, cancels_.size());
+  }
+  const double id = static_cast<double>(++lastRequest_);
+  cancels_.emplace(lastRequest_, std::move(cancelled));
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, promise);
-  out.Set(1u, Napi::Function::New(env, [cancelled](const Napi::CallbackInfo&) { cancelled->store(true); }, "cancel"));
+  out.Set(1u, Napi::Number::New(env, id));
   return out;
+}
+
+// cancel(id): a request not started yet is dropped (its promise rejects with ERR_ABORTED); otherwise nothing.
+void NativeModel::cancel(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber()) return;
+  const auto it = cancels_.find(static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()));
+  if (it == cancels_.end()) return;
+  if (const auto flag = it->second.lock()) flag->store(true);
+  cancels_.erase(it);
 }
 
 void NativeModel::setLabels(const Napi::CallbackInfo& info) {

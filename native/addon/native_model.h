@@ -4,9 +4,10 @@
 //           a second call throws ERR_INVALID_ARGUMENT
 //   [sync]  setLabels(labels)       -> the class names results are built with (a handle: results_js.h)
 //   [sync]  enqueue(frames | jpegs, encoded, spec?) -> [Promise<{ scores, rows, cols, prepareMs, nativeMs,
-//           computeMs, batchSize, queuedMs, sizes?, results? }>, cancel()]; throws ERR_QUEUE_FULL /
+//           computeMs, batchSize, queuedMs, sizes?, results? }>, id]; throws ERR_QUEUE_FULL /
 //           ERR_DISPOSED. With a result spec (results_js.h) each image's result is built on the lane
 //           and `results` replaces the scores' values.
+//   [sync]  cancel(id)              -> drops request `id` if its batch has not started (it rejects with ERR_ABORTED)
 //   [sync]  preprocess(frames) / preprocessEncoded(jpegs) -> Promise<Float32Array> (NCHW)
 //   [sync]  infer(tensor, n)        -> Promise<{ scores, rows, cols, ... }>
 //   [sync]  runTokens(ids, n)       -> Promise<{ scores, rows, cols, ... }> (a token model, e.g. CLIP's text encoder)
@@ -23,7 +24,10 @@
 
 #include <napi.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <string>
 
 #include "../core/scheduler.h"
@@ -44,6 +48,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   Napi::Value enqueue(const Napi::CallbackInfo& info);
   void startQueue(const Napi::CallbackInfo& info);
   void setLabels(const Napi::CallbackInfo& info);
+  void cancel(const Napi::CallbackInfo& info);
   Napi::Value queueStats(const Napi::CallbackInfo& info);
   Napi::Value gpuMemory(const Napi::CallbackInfo& info);
   Napi::Value preprocess(const Napi::CallbackInfo& info);
@@ -65,6 +70,10 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<JsChannel> channel_;
   std::string metadata_;
   std::shared_ptr<const edge::ResultLabels> labels_;
+  // JS thread only: the cancel flags of requests by id (expired once a request has finished)
+  std::unordered_map<uint64_t, std::weak_ptr<std::atomic<bool>>> cancels_;
+  uint64_t lastRequest_ = 0;
+  size_t sweepAt_ = 64;
 };
 
 }  // namespace edge_addon

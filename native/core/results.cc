@@ -111,32 +111,78 @@ void sortBest(std::vector<int32_t>& order, size_t k, const Better& better) {
   order.resize(k);
 }
 
+// Rounded confidences in [0, 1] are k / 10000: k's 4 decimals, trailing zeros dropped, are the
+// shortest digits that read back as that double, so the JSON is written from k alone.
+void appendKey(std::string& out, int key) {
+  if (key == 0 || key == 10000) {
+    out += key == 0 ? '0' : '1';
+    return;
+  }
+  char digits[6] = {'0', '.', static_cast<char>('0' + key / 1000), static_cast<char>('0' + key / 100 % 10), static_cast<char>('0' + key / 10 % 10), static_cast<char>('0' + key % 10)};
+  int n = 6;
+  while (digits[n - 1] == '0') --n;
+  out.append(digits, static_cast<size_t>(n));
+}
+
+// The kept classes ordered by their 4-decimal keys (highest first, ties in class order) by a counting
+// sort over the range of keys present: linear, where a comparison sort of 1000 classes is not.
+void sortKeys(std::vector<int32_t>& order, const std::vector<int>& key, size_t k) {
+  int low = 10000, high = 0;
+  for (int32_t i : order) {
+    low = std::min(low, key[static_cast<size_t>(i)]);
+    high = std::max(high, key[static_cast<size_t>(i)]);
+  }
+  if (order.empty()) return;
+  std::vector<int32_t> start(static_cast<size_t>(high - low) + 2, 0);  // bucket b: key high - b
+  for (int32_t i : order) ++start[static_cast<size_t>(high - key[static_cast<size_t>(i)]) + 1];
+  for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+  std::vector<int32_t> sorted(order.size());
+  for (int32_t i : order) sorted[static_cast<size_t>(start[static_cast<size_t>(high - key[static_cast<size_t>(i)])]++)] = i;
+  if (k > 0 && k < sorted.size()) sorted.resize(k);
+  order.swap(sorted);
+}
+
 void singleLabel(const double* scores, int cols, const ResultSpec& spec, ImageResult& out) {
   std::vector<double> confidence(scores, scores + cols);
+  std::vector<int> key;  // round(c * 10000) when every rounded confidence is in [0, 1]
   if (!spec.fullPrecision) {
-    for (double& c : confidence) c = roundLikePython4(c);
+    key.resize(static_cast<size_t>(cols));
+    for (int i = 0; i < cols; ++i) {
+      const double c = confidence[static_cast<size_t>(i)] = roundLikePython4(scores[i]);
+      if (!(c >= 0 && c <= 1)) {
+        key.clear();
+        for (int j = i + 1; j < cols; ++j) confidence[static_cast<size_t>(j)] = roundLikePython4(scores[j]);
+        break;
+      }
+      key[static_cast<size_t>(i)] = static_cast<int>(std::lround(c * 10000));  // exact: c has 4 decimals
+    }
   }
   std::vector<int32_t> order;
   order.reserve(static_cast<size_t>(cols));
   for (int32_t i = 0; i < cols; ++i) {
     if (!spec.hasThreshold || scores[i] >= spec.threshold) order.push_back(i);  // on the unrounded value
   }
-  sortBest(order, static_cast<size_t>(spec.topK), Better{confidence.data()});
+  if (!key.empty()) {
+    sortKeys(order, key, static_cast<size_t>(spec.topK));
+  } else {
+    sortBest(order, static_cast<size_t>(spec.topK), Better{confidence.data()});
+  }
   out.classes = order;
   out.confidences.reserve(order.size());
   for (int32_t i : order) out.confidences.push_back(confidence[static_cast<size_t>(i)]);
   if (!spec.json) return;
-  const auto& names = spec.labels->json;
-  out.json.reserve(order.size() * 48);
+  const auto& prefix = spec.labels->singlePrefix;
+  out.json.reserve(order.size() * 56 + 2);
   out.json += '[';
   for (size_t k = 0; k < order.size(); ++k) {
     if (k > 0) out.json += ',';
-    out.json += "{\"class\":";
-    out.json += names[static_cast<size_t>(order[k])];
-    out.json += ",\"class_id\":";
-    out.json += std::to_string(order[k]);
-    out.json += ",\"confidence\":";
-    appendJsonNumber(out.json, out.confidences[k]);
+    const size_t i = static_cast<size_t>(order[k]);
+    out.json += prefix[i];
+    if (!key.empty()) {
+      appendKey(out.json, key[i]);
+    } else {
+      appendJsonNumber(out.json, out.confidences[k]);
+    }
     out.json += '}';
   }
   out.json += ']';
@@ -166,24 +212,22 @@ void multiLabel(const double* scores, int cols, const ResultSpec& spec, ImageRes
     if (scores[i] > spec.threshold) out.predicted.push_back(i);
   }
   if (!spec.json) return;
-  const auto& names = spec.labels->json;
-  out.json.reserve(shown.size() * 48);
+  const auto& labels = *spec.labels;
+  out.json.reserve(shown.size() * 64 + 2);
   out.json += '{';
   for (size_t k = 0; k < shown.size(); ++k) {
     if (k > 0) out.json += ',';
-    out.json += names[static_cast<size_t>(shown[k])];
-    out.json += ":{\"confidence\":";
+    const size_t i = static_cast<size_t>(shown[k]);
+    out.json += labels.multiPrefix[i];
     appendJsonNumber(out.json, out.confidences[k]);
-    out.json += ",\"class_id\":";
-    out.json += std::to_string(shown[k]);
-    out.json += '}';
+    out.json += labels.multiSuffix[i];
   }
   out.json += '}';
   out.jsonSplit = out.json.size();
   out.json += '[';
   for (size_t k = 0; k < out.predicted.size(); ++k) {
     if (k > 0) out.json += ',';
-    out.json += names[static_cast<size_t>(out.predicted[k])];
+    out.json += labels.json[static_cast<size_t>(out.predicted[k])];
   }
   out.json += ']';
 }
@@ -197,6 +241,12 @@ std::shared_ptr<const ResultLabels> makeLabels(std::vector<std::string> json, st
   auto labels = std::make_shared<ResultLabels>();
   labels->json = std::move(json);
   labels->keyOrder = std::move(keyOrder);
+  for (size_t i = 0; i < labels->json.size(); ++i) {
+    const std::string id = std::to_string(i);
+    labels->singlePrefix.push_back("{\"class\":" + labels->json[i] + ",\"class_id\":" + id + ",\"confidence\":");
+    labels->multiPrefix.push_back(labels->json[i] + ":{\"confidence\":");
+    labels->multiSuffix.push_back(",\"class_id\":" + id + "}");
+  }
   return labels;
 }
 

@@ -20,6 +20,9 @@ struct ResultLabels {
   // names first, ascending; then the rest in class order; a repeated name once), each entry the
   // class whose value the key holds (the last class of that name).
   std::vector<int32_t> keyOrder;
+  // Per class, the JSON around its confidence (made by makeLabels): single-label
+  // `{"class":NAME,"class_id":I,"confidence":`, multi-label `NAME:{"confidence":` and `,"class_id":I}`.
+  std::vector<std::string> singlePrefix, multiPrefix, multiSuffix;
 };
 
 enum class ResultTask { SingleLabel, MultiLabel };
