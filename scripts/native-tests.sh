@@ -3,7 +3,7 @@
 # Executor and Classifier over a fake backend; and the CPU team's governor), built and run three ways:
 #   plain, ThreadSanitizer, AddressSanitizer + UndefinedBehaviorSanitizer;
 # and the preprocessing core's (native/test/preprocess_test.cc: random images through every mode and
-# Roboflow step), plain and under ASan + UBSan.
+# Roboflow step) and the results core's (native/test/results_test.cc), plain and under ASan + UBSan.
 # Usage: scripts/native-tests.sh [plain|tsan|asan ...]   (default: all three). CI runs all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ for mode in "${modes[@]}"; do
     *) echo "native-tests: unknown mode '$mode' (plain, tsan, asan)" >&2; exit 2 ;;
   esac
   tests=(scheduler_test)
-  [ "$mode" = tsan ] || tests+=(preprocess_test)  # one thread: nothing for TSan to find
+  [ "$mode" = tsan ] || tests+=(preprocess_test results_test)  # one thread: nothing for TSan to find
   for test in "${tests[@]}"; do
     "$CXX" -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter "${flags[@]}" -Inative/core -Inative/test "native/test/$test.cc" "${core[@]}" -pthread -o "$out/${test}_$mode"
     echo "native-tests: $test, $mode"

@@ -116,6 +116,13 @@ describe('single-label results', () => {
   it('keeps full precision on request', () => {
     expect(single([0.123456789, 0.876543211], ['a', 'b'], { fullPrecision: true }).confidence).toBe(0.876543211);
   });
+  it('puts NaN confidences (a broken model) last in class order, written as null', () => {
+    for (const fullPrecision of [false, true]) {
+      const r = single([0.2, NaN, 0.5, NaN], ['a', 'b', 'c', 'd'], { fullPrecision });
+      expect(r.predictions.map((p) => p.class)).toEqual(['c', 'a', 'b', 'd']);
+      expect(single([0.2, NaN, 0.5, NaN], ['a', 'b', 'c', 'd'], { fullPrecision, topK: 3 }).predictions.map((p) => p.class)).toEqual(['c', 'a', 'b']);
+    }
+  });
   it('omits image_path when the input was not a file', () => {
     expect('image_path' in single([1], ['a'])).toBe(false);
   });

@@ -89,26 +89,36 @@ void appendJsonNumber(std::string& out, double x) {
 
 namespace {
 
-// Highest confidence first, ties (and NaN, last) in class order: a total order, so any sort gives the same.
+// The values an order is taken by: highest first, ties in class order, NaN last (in class order) —
+// a total order, so that any sort gives the same.
 struct Better {
   const double* confidence;
-  bool operator()(int32_t a, int32_t b) const {
-    const double ca = confidence[a], cb = confidence[b];
-    const bool na = std::isnan(ca), nb = std::isnan(cb);
-    if (na != nb) return nb;
-    if (!na && ca != cb) return ca > cb;
-    return a < b;
-  }
 };
 
-// The first `k` of `order` by `better`, in order (all of them when k is 0 or too large).
+// The first `k` of `order` by `better`, in order (all of them when k is 0 or too large). Sorted as
+// (value, index) pairs, NaN values set apart first: no indirection, no NaN test in the comparison.
 void sortBest(std::vector<int32_t>& order, size_t k, const Better& better) {
-  if (k == 0 || k >= order.size()) {
-    std::sort(order.begin(), order.end(), better);
-    return;
+  struct Entry {
+    double value;
+    int32_t index;
+  };
+  std::vector<Entry> entries, nans;
+  entries.reserve(order.size());
+  for (int32_t i : order) {
+    const double v = better.confidence[i];
+    (std::isnan(v) ? nans : entries).push_back({v, i});
   }
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), better);
-  order.resize(k);
+  const auto before = [](const Entry& a, const Entry& b) { return a.value > b.value || (a.value == b.value && a.index < b.index); };
+  const size_t want = k == 0 ? order.size() : std::min(k, order.size());
+  if (want < entries.size()) {
+    std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(want), entries.end(), before);
+    entries.resize(want);
+  } else {
+    std::sort(entries.begin(), entries.end(), before);
+  }
+  order.clear();
+  for (const Entry& e : entries) order.push_back(e.index);
+  for (size_t n = 0; order.size() < want && n < nans.size(); ++n) order.push_back(nans[n].index);  // in class order
 }
 
 // Rounded confidences in [0, 1] are k / 10000: k's 4 decimals, trailing zeros dropped, are the
@@ -148,7 +158,18 @@ void singleLabel(const double* scores, int cols, const ResultSpec& spec, ImageRe
   if (!spec.fullPrecision) {
     key.resize(static_cast<size_t>(cols));
     for (int i = 0; i < cols; ++i) {
-      const double c = confidence[static_cast<size_t>(i)] = roundLikePython4(scores[i]);
+      // the usual case in one step: x in [0, 1] and x * 10000 not within 1e-6 of a half (as roundLikePython4)
+      const double x = scores[i];
+      if (x >= 0 && x <= 1) {
+        const double scaled = x * 10000, floor = std::floor(scaled), frac = scaled - floor;
+        if (std::fabs(frac - 0.5) > 1e-6) {
+          const int k = static_cast<int>(floor) + (frac > 0.5 ? 1 : 0);
+          key[static_cast<size_t>(i)] = k;
+          confidence[static_cast<size_t>(i)] = k / 10000.0;
+          continue;
+        }
+      }
+      const double c = confidence[static_cast<size_t>(i)] = roundLikePython4(x);
       if (!(c >= 0 && c <= 1)) {
         key.clear();
         for (int j = i + 1; j < cols; ++j) confidence[static_cast<size_t>(j)] = roundLikePython4(scores[j]);
