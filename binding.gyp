@@ -17,6 +17,7 @@
         "native/core/scheduler.cc",
         "native/core/executor.cc",
         "native/core/thread_policy.cc",
+        "native/core/js_thread.cc",
         "native/core/team_governor.cc",
         "native/core/loader.cc",
         "native/core/tensorrt/library.cc",

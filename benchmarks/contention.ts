@@ -11,7 +11,7 @@
  * times (default 3), interleaved; a row is the median over the runs of their p50s, of their p99s,
  * of their event-loop p99s. The JSON also has each run's compute-team state (`teams`).
  * Usage: node dist/benchmarks/contention.js [--quick] [--runs N] [--models a,b] [--neighbours 0,1,2]
- *          [--previous <checkout of an older build>[,<another>]] [--no-one-core]
+ *          [--previous <checkout of an older build>[,<another>]] [--no-one-core] [--only <regexp of configurations>] [--name <results file name>]
  *   (needs `npm test` fixtures, and `npm --prefix benchmarks run setup` for the onnxruntime-node and transformers.js peers)
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -121,6 +121,8 @@ async function main() {
   const configs: Config[] = [
     { impl: 'edge-classify', env: {}, kind: 'edge', lib: current },
     { impl: 'edge-classify, threads: 1', env: {}, kind: 'edge', lib: current, threads: 1 },
+    // the JS thread's short time slice (native/core/js_thread.h), off by default
+    { impl: 'edge-classify, EDGE_CLASSIFY_JS_SLICE_US=100', env: { EDGE_CLASSIFY_JS_SLICE_US: '100' }, kind: 'edge', lib: current },
     { impl: 'edge-classify, OMP_WAIT_POLICY=PASSIVE', env: { OMP_WAIT_POLICY: 'PASSIVE' }, kind: 'edge', lib: current },
     // the defaults before issue 12 on this build: nice +10, OpenMP's active waiting, a fixed team
     { impl: 'edge-classify, nice 10 + active wait + fixed team (old defaults)', env: { EDGE_CLASSIFY_NICE: '10', OMP_WAIT_POLICY: 'ACTIVE', EDGE_CLASSIFY_THREADS: String(os.availableParallelism()) }, kind: 'edge', lib: current },
@@ -132,6 +134,8 @@ async function main() {
     .filter(Boolean)
     .map((dir) => ({ impl: `previous build (${path.basename(dir)})`, env: {}, kind: 'edge' as const, lib: path.join(path.resolve(dir), 'dist', 'lib', 'index.js') }));
   configs.splice(3, 0, ...olderBuilds);
+  const only = option('only', '');
+  if (only) configs.splice(0, configs.length, ...configs.filter((c) => new RegExp(only).test(c.impl)));
   // a cgroup-like limit: the process given one core by taskset (no neighbours)
   const oneCore = os.availableParallelism() > 1 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
   const oneCoreConfigs: Config[] = [configs[0], configs[1], ...olderBuilds.flatMap((b) => [b, { ...b, impl: `${b.impl}, threads: 1`, threads: 1 }])];
@@ -180,7 +184,7 @@ async function main() {
     }
   }
   const ours = (r: Row) => (r.impl === 'edge-classify' ? undefined : rows.find((o) => o.impl === 'edge-classify' && o.case === r.case && o.model === r.model));
-  writeResults(`contention-cpu${quick ? '-quick' : ''}`, 'edge-classify with busy neighbour processes (batch 1 from JPEG bytes)', rows, { seconds, runs, policies, teams }, ours);
+  writeResults(option('name', `contention-cpu${quick ? '-quick' : ''}`), 'edge-classify with busy neighbour processes (batch 1 from JPEG bytes)', rows, { seconds, runs, policies, teams }, ours);
 }
 
 main().catch((error) => {

@@ -477,6 +477,13 @@ export interface BuildInfo {
     /** libtorch intra-op threads and CPU preprocessing threads (one budget): `cores`, or EDGE_CLASSIFY_THREADS. */
     threads: number;
     threadsFrom: 'cores' | 'EDGE_CLASSIFY_THREADS';
+    /**
+     * The time slice the JS thread asked the kernel for, in µs (0: left alone), and why: a waking JS
+     * thread with a shorter slice than the compute thread on its core preempts it at once (Linux 6.12+;
+     * older kernels ignore it), with no priority over it. `EDGE_CLASSIFY_JS_SLICE_US` (0 = off, the default; 100 = the shortest).
+     */
+    jsSliceUs: number;
+    jsSliceFrom: string;
     /** Niceness of the compute threads. */
     niceness: number;
     nicenessFrom: 'default' | 'EDGE_CLASSIFY_NICE';

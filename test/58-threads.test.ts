@@ -86,6 +86,26 @@ describe('thread policy', () => {
     expect(r.stderr).toMatch(/EDGE_CLASSIFY_THREADS='many' is not a whole number from 1 to 1024/);
     expect(JSON.parse(r.stdout).threadsFrom).toBe('cores');
   });
+
+  it("EDGE_CLASSIFY_JS_SLICE_US asks for the JS thread's time slice, kept niceness; off by default", () => {
+    // what the kernel has for the JS thread, read back from /proc (se.slice, in ns) where the kernel shows it
+    const script = `const t = require(${lib}).buildInfo().threads; const sched = require('fs').readFileSync('/proc/thread-self/sched', 'utf8');
+      console.log(JSON.stringify({ us: t.jsSliceUs, from: t.jsSliceFrom, slice: (/se\\.slice\\s*:\\s*(\\d+)/.exec(sched) || [])[1], nice: require('os').getPriority() }))`;
+    const run = (env: Record<string, string>, nice = 0) => {
+      const r = spawnSync('nice', ['-n', String(nice), process.execPath, '-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { us: number; from: string; slice?: string; nice: number };
+    };
+    const off = run({});
+    expect(off).toMatchObject({ us: 0, from: 'default' });
+    const on = run({ EDGE_CLASSIFY_JS_SLICE_US: '100' }, 5);
+    expect(on).toMatchObject({ us: 100, from: 'EDGE_CLASSIFY_JS_SLICE_US', nice: 5 }); // the niceness is kept
+    if (on.slice !== undefined) {
+      expect(Number(on.slice)).toBe(100_000);
+      expect(Number(off.slice)).not.toBe(100_000);
+    }
+    expect(run({ EDGE_CLASSIFY_JS_SLICE_US: 'fast' }).from).toMatch(/not 0\.\.100000: left alone/);
+  });
 });
 
 /** Busy processes (`for(;;){}`), one per core; each ends by itself after two minutes at the latest. */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { native } from '../dist/lib/native/binding.js';
 import {
   AbortedError,
   DecodeError,
@@ -311,7 +312,7 @@ describe('lifecycle', () => {
     expect(JSON.parse(bad.stdout).threads.every((n: number) => n === base)).toBe(true);
   });
 
-  it('memory settles: after warm-up, a second 20k calls add under 8 MiB of RSS and 2 MiB of JS heap (< 420 bytes per call)', async () => {
+  it('memory settles: after warm-up, each of two more 20k calls adds under 8 MiB of RSS or 2 MiB of JS heap (< 420 bytes per call)', async () => {
     expect(typeof globalThis.gc, 'vitest runs with --expose-gc').toBe('function');
     const m = await loadModel(digitsModel, { device: 'cpu', batching: { maxBatchSize: 64 } });
     const raw = inputs.filter((x) => typeof x === 'object' && !Buffer.isBuffer(x)) as ImageInput[];
@@ -320,18 +321,26 @@ describe('lifecycle', () => {
     };
     const settled = () => {
       globalThis.gc!();
+      // what the process holds, not what glibc's arenas keep for reuse (that varied by ±10 MiB between runs)
+      native().binding._trimMemory();
       const { rss, heapUsed } = process.memoryUsage();
       return { rss, heapUsed };
     };
     await burst(4000);
     await burst(20_000); // allocator arenas and V8's heap reach their working size
     const first = settled();
-    await burst(20_000); // a leak keeps growing here; a working set does not
+    await burst(20_000); // a leak keeps growing in both of these; a working set does not
     const second = settled();
+    await burst(20_000);
+    const third = settled();
+    // the smaller of the two growths: a leak shows in both; a one-off (a thread stack cached, an arena
+    // grown; up to ~20 MiB seen once on this 2-core VM) in one of them only
     const mib = (b: number) => `${Math.round((b / 2 ** 20) * 10) / 10} MiB`;
-    expect(second.rss - first.rss, `RSS ${mib(first.rss)} -> ${mib(second.rss)}`).toBeLessThan(8 * 2 ** 20);
-    expect(second.heapUsed - first.heapUsed, `heap ${mib(first.heapUsed)} -> ${mib(second.heapUsed)}`).toBeLessThan(2 * 2 ** 20);
-    expect(m.stats().succeeded).toBe(44_000);
+    const rss = Math.min(second.rss - first.rss, third.rss - second.rss);
+    const heap = Math.min(second.heapUsed - first.heapUsed, third.heapUsed - second.heapUsed);
+    expect(rss, `RSS ${mib(first.rss)} -> ${mib(second.rss)} -> ${mib(third.rss)}`).toBeLessThan(8 * 2 ** 20);
+    expect(heap, `heap ${mib(first.heapUsed)} -> ${mib(second.heapUsed)} -> ${mib(third.heapUsed)}`).toBeLessThan(2 * 2 ** 20);
+    expect(m.stats().succeeded).toBe(64_000);
     await m.dispose();
   });
 });

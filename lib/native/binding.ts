@@ -84,7 +84,7 @@ export interface NativeReply extends NativeScores {
   computeMs: number;
   /** Encoded (GPU-decoded) requests: width, height per image. */
   sizes?: Int32Array;
-  /** With a result spec: the images' results (the scores' values are then empty). */
+  /** With a result spec: the images' results (`scores` is then absent: typed as present for the other calls). */
   results?: NativeResults;
 }
 
@@ -225,6 +225,8 @@ export interface NativeBinding {
   results(scores: Float64Array, cols: number, labels: NativeLabels, spec: NativeResultSpec): NativeResults;
   /** [sync] Test hook: building the reply at this position of a batch throws (-1: off). */
   _setReplyFault(position: number): void;
+  /** [sync] Test hook: the allocator's free memory back to the system (glibc malloc_trim), so that RSS shows what is held. */
+  _trimMemory(): void;
   /** [sync] What the binary was built with. */
   buildInfo(): Omit<BuildInfo, 'binary'>;
 }

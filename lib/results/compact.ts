@@ -71,6 +71,8 @@ interface Pending {
 }
 
 const PENDING = Symbol('edge-classify pending predictions');
+/** Up to this many predictions are built at once (a deferred result keeps its call's arrays alive until it goes). */
+const EAGER_UP_TO = 64;
 
 /** One image's `predictions`, as plain objects. */
 function materialize(p: Pending): ClassificationPrediction[] | MultiLabelResult['predictions'] {
@@ -95,7 +97,7 @@ function materialize(p: Pending): ClassificationPrediction[] | MultiLabelResult[
 const asData = (value: unknown): PropertyDescriptor => ({ value, writable: true, enumerable: true, configurable: true });
 
 /**
- * `predictions` is built when first read (for 1000 classes that is 1000 objects a caller reading only
+ * Past EAGER_UP_TO predictions, `predictions` is built when first read (for 1000 classes that is 1000 objects a caller reading only
  * `top` never pays for), then becomes a plain data property. Everything that reads it — property
  * access, JSON.stringify, spread, Object.assign/entries, deep equality, structuredClone — sees the
  * plain value; console.log / util.inspect print the plain object (util.inspect.custom).
@@ -127,6 +129,11 @@ export function resultObjects(results: NativeResults, labels: ResultLabels, task
     const fields = multiLabel ? { predictions: undefined, predicted_classes: predictedNames(results, labels, predictedAt[i], predictedAt[i + 1]) } : singleFields(results, labels, at[i], at[i + 1]);
     const result = withCommon(context, randomUUID(), fields) as Record<PropertyKey, unknown>;
     const pending: Pending = { results, labels, from: at[i], to: at[i + 1], multiLabel };
+    if (pending.to - pending.from <= EAGER_UP_TO) {
+      // a few predictions cost less than deferring them, and keep no reference to the call's arrays
+      result.predictions = materialize(pending);
+      return result as unknown as ClassificationResult;
+    }
     Object.defineProperty(result, PENDING, { value: pending });
     Object.defineProperty(result, inspect.custom, { value: inspectPlain });
     Object.defineProperty(result, 'predictions', LAZY);

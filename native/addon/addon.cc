@@ -4,12 +4,16 @@
 #include <napi.h>
 
 #include <algorithm>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <condition_variable>
 #include <mutex>
 #include <memory>
 #include <vector>
 
 #include "../core/executor.h"
+#include "../core/js_thread.h"
 #include "../core/loader.h"
 #include "../core/scheduler.h"
 #include "../core/tensorrt/library.h"
@@ -40,6 +44,7 @@ struct AddonData {
   std::shared_ptr<JsChannel> channel;
   std::shared_ptr<Loads> loads = std::make_shared<Loads>();
   std::vector<std::weak_ptr<edge::Scheduler>> schedulers;  // JS thread only
+  edge::JsThreadSlice jsSlice;                             // what this environment's JS thread asked the kernel for
 
   void track(const std::shared_ptr<edge::Scheduler>& scheduler) {
     schedulers.erase(std::remove_if(schedulers.begin(), schedulers.end(), [](const auto& w) { return w.expired(); }),
@@ -210,6 +215,9 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   threads.Set("niceness", policy.niceness);
   threads.Set("nicenessFrom", policy.nicenessFrom);
   threads.Set("waitPolicy", policy.waitPolicy.empty() ? "default" : policy.waitPolicy);
+  const edge::JsThreadSlice& slice = dataOf(env).jsSlice;
+  threads.Set("jsSliceUs", slice.microseconds);
+  threads.Set("jsSliceFrom", slice.from);
   const edge::TeamState team = edge::teamGovernor().state();
   threads.Set("adaptive", team.adaptive);
   threads.Set("team", team.size);
@@ -229,6 +237,14 @@ void shutdown(const Napi::CallbackInfo& info) {
   edge::stopSharedThreads();
 }
 
+// _trimMemory(): test hook; hands the allocator's free memory back to the system (glibc's malloc_trim),
+// so that a process's RSS shows what it holds rather than what its allocator keeps for reuse.
+void trimMemory(const Napi::CallbackInfo&) {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 // _setReplyFault(position): test hook; building the reply at this position of a batch throws (-1: off).
 void setReplyFault(const Napi::CallbackInfo& info) {
   if (!info[0].IsNumber()) throwError(info.Env(), "ERR_INVALID_ARGUMENT", "Expected a position");
@@ -239,6 +255,7 @@ void setReplyFault(const Napi::CallbackInfo& info) {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto data = std::make_unique<AddonData>();
+  data->jsSlice = edge::applyJsThreadSlice();  // this environment's JS thread (js_thread.h)
   data->modelConstructor = Napi::Persistent(NativeModel::define(env));
   data->channel = JsChannel::create(env);
   exports.Set("NativeModel", data->modelConstructor.Value());
@@ -252,6 +269,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("preprocess", Napi::Function::New<preprocessFrames>(env, "preprocess"));
   exports.Set("labels", Napi::Function::New<makeLabels>(env, "labels"));
   exports.Set("results", Napi::Function::New<buildResults>(env, "results"));
+  exports.Set("_trimMemory", Napi::Function::New<trimMemory>(env, "_trimMemory"));
   exports.Set("_setReplyFault", Napi::Function::New<setReplyFault>(env, "_setReplyFault"));
   return exports;
 }

@@ -207,11 +207,13 @@ edge::BatchOptions readBatchOptions(Napi::Env env, Napi::Value value) {
   return options;
 }
 
-Napi::Object scoresToJs(Napi::Env env, const edge::Scores& scores) {
-  Napi::Float64Array values = Napi::Float64Array::New(env, scores.values.size());
-  std::memcpy(values.Data(), scores.values.data(), scores.values.size() * sizeof(double));
+Napi::Object scoresToJs(Napi::Env env, const edge::Scores& scores, bool withValues) {
   Napi::Object out = Napi::Object::New(env);
-  out.Set("scores", values);
+  if (withValues) {
+    Napi::Float64Array values = Napi::Float64Array::New(env, scores.values.size());
+    std::memcpy(values.Data(), scores.values.data(), scores.values.size() * sizeof(double));
+    out.Set("scores", values);
+  }
   out.Set("rows", scores.rows);
   out.Set("cols", scores.cols);
   out.Set("prepareMs", scores.prepareMs);

@@ -26,7 +26,7 @@ edge::ClassifierConfig readConfig(Napi::Env env, Napi::Value config);
 // { maxBatchSize, maxDelayMs, maxQueue, maxQueuedPixels?, combine? } -> edge::BatchOptions.
 edge::BatchOptions readBatchOptions(Napi::Env env, Napi::Value options);
 
-// { scores: Float64Array, rows, cols, prepareMs, nativeMs }
-Napi::Object scoresToJs(Napi::Env env, const edge::Scores& scores);
+// { scores: Float64Array (unless !withValues), rows, cols, prepareMs, runMs }
+Napi::Object scoresToJs(Napi::Env env, const edge::Scores& scores, bool withValues = true);
 
 }  // namespace edge_addon

@@ -14,6 +14,11 @@ namespace edge_addon {
 
 namespace {
 
+bool sameSpec(const edge::ResultSpec& a, const edge::ResultSpec& b) {
+  return a.task == b.task && a.hasThreshold == b.hasThreshold && (a.threshold == b.threshold || (!a.hasThreshold && !b.hasThreshold)) &&
+         a.fullPrecision == b.fullPrecision && a.topK == b.topK && a.json == b.json && a.labels == b.labels;
+}
+
 Napi::Float32Array floatsToJs(Napi::Env env, const std::vector<float>& values) {
   Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
   std::memcpy(out.Data(), values.data(), values.size() * sizeof(float));
@@ -23,8 +28,8 @@ Napi::Float32Array floatsToJs(Napi::Env env, const std::vector<float>& values) {
 // A request in flight: settled on the JS thread with its reply.
 class RequestDone final : public Completion {
  public:
-  RequestDone(Napi::Env env, edge::RequestKind kind, Napi::Value inputs, Napi::Object owner, bool multiLabel)
-      : deferred_(Napi::Promise::Deferred::New(env)), inputs_(Napi::Persistent(inputs)), owner_(Napi::Persistent(owner)), kind_(kind), multiLabel_(multiLabel) {}
+  RequestDone(Napi::Env env, edge::RequestKind kind, Napi::Value inputs, Napi::Object owner)
+      : deferred_(Napi::Promise::Deferred::New(env)), inputs_(Napi::Persistent(inputs)), owner_(Napi::Persistent(owner)), kind_(kind) {}
 
   Napi::Promise promise() const { return deferred_.Promise(); }
   edge::Reply reply;
@@ -48,7 +53,7 @@ class RequestDone final : public Completion {
   Napi::Value toJs(Napi::Env env) {
     if (reply.error) return env.Undefined();
     if (kind_ == edge::RequestKind::Preprocess) return floatsToJs(env, reply.tensor);
-    Napi::Object out = scoresToJs(env, reply.scores);
+    Napi::Object out = scoresToJs(env, reply.scores, !reply.results);
     if (!reply.sizes.empty()) {
       Napi::Int32Array dims = Napi::Int32Array::New(env, reply.sizes.size() * 2);
       for (size_t i = 0; i < reply.sizes.size(); ++i) {
@@ -57,7 +62,7 @@ class RequestDone final : public Completion {
       }
       out.Set("sizes", dims);
     }
-    if (!reply.results.empty()) out.Set("results", resultsToJs(env, std::move(reply.results), multiLabel_));
+    if (reply.results) out.Set("results", resultsToJs(env, std::move(*reply.results)));  // instead of scores
     out.Set("batchSize", reply.batchSize);
     out.Set("queuedMs", reply.queuedMs);
     out.Set("computeMs", reply.computeMs);
@@ -68,7 +73,6 @@ class RequestDone final : public Completion {
   Napi::Reference<Napi::Value> inputs_;  // pixel / JPEG / tensor / token buffers, read in place
   Napi::ObjectReference owner_;          // the NativeModel
   edge::RequestKind kind_;
-  bool multiLabel_;
 };
 
 // dispose() resolved once the scheduler has freed the model.
@@ -153,8 +157,7 @@ edge::Scheduler& NativeModel::live(Napi::Env env) const {
 
 Napi::Promise NativeModel::submit(Napi::Env env, edge::Request request, Napi::Value keepAlive) {
   edge::Scheduler& scheduler = live(env);
-  const bool multiLabel = request.results && request.results->task == edge::ResultTask::MultiLabel;
-  auto pending = std::make_unique<RequestDone>(env, request.kind, keepAlive, Value(), multiLabel);
+  auto pending = std::make_unique<RequestDone>(env, request.kind, keepAlive, Value());
   Napi::Promise promise = pending->promise();
   RequestDone* raw = pending.release();  // owned by the request's `done` from here on
   request.done = [channel = channel_, raw](edge::Reply&& reply) {
@@ -182,6 +185,9 @@ Napi::Value NativeModel::enqueue(const Napi::CallbackInfo& info) {
     request.frames = readFrames(env, info[0]);
   }
   request.results = readResultSpec(env, info[2], labels_);
+  // calls with the same options share one spec: none allocated here and freed on a lane per call
+  if (request.results && lastSpec_ && sameSpec(*request.results, *lastSpec_)) request.results = lastSpec_;
+  lastSpec_ = request.results ? request.results : lastSpec_;
   std::weak_ptr<std::atomic<bool>> cancelled = request.cancelled;
   Napi::Promise promise = submit(env, std::move(request), info[0]);
   // the request's cancel flag by a number, not a function per call (each with a GC finalizer);

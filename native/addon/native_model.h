@@ -70,6 +70,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<JsChannel> channel_;
   std::string metadata_;
   std::shared_ptr<const edge::ResultLabels> labels_;
+  std::shared_ptr<const edge::ResultSpec> lastSpec_;  // the latest call's result spec, shared by calls like it
   // JS thread only: the cancel flags of requests by id (expired once a request has finished)
   std::unordered_map<uint64_t, std::weak_ptr<std::atomic<bool>>> cancels_;
   uint64_t lastRequest_ = 0;

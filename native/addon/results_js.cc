@@ -19,13 +19,6 @@ struct LabelsBox {
   std::shared_ptr<const edge::ResultLabels> labels;
 };
 
-template <typename T, typename A>
-A typedCopy(Napi::Env env, const std::vector<T>& values) {
-  A out = A::New(env, values.size());
-  if (!values.empty()) std::memcpy(out.Data(), values.data(), values.size() * sizeof(T));
-  return out;
-}
-
 }  // namespace
 
 Napi::Value makeLabels(const Napi::CallbackInfo& info) {
@@ -84,57 +77,31 @@ std::shared_ptr<const edge::ResultSpec> readResultSpec(Napi::Env env, Napi::Valu
   return spec;
 }
 
-Napi::Object resultsToJs(Napi::Env env, std::vector<edge::ImageResult>&& results, bool multiLabel) {
-  const size_t n = results.size();
-  std::vector<int32_t> counts(n), classes, predictedCounts(n), predicted;
-  std::vector<double> confidences;
-  std::vector<int32_t> jsonAt;
-  bool json = false;
-  size_t total = 0, jsonBytes = 0;
-  for (const auto& r : results) {
-    total += r.classes.size();
-    jsonBytes += r.json.size();
-    json = json || !r.json.empty();
-  }
-  if (jsonBytes > static_cast<size_t>(INT32_MAX)) throwError(env, "ERR_INTERNAL", "the results' JSON is over 2 GiB");
-  classes.reserve(total);
-  confidences.reserve(total);
-  auto text = std::make_unique<std::string>();
-  if (json) {
-    text->reserve(jsonBytes);
-    jsonAt.reserve(3 * n);
-  }
-  for (size_t i = 0; i < n; ++i) {
-    auto& r = results[i];
-    counts[i] = static_cast<int32_t>(r.classes.size());
-    classes.insert(classes.end(), r.classes.begin(), r.classes.end());
-    confidences.insert(confidences.end(), r.confidences.begin(), r.confidences.end());
-    predictedCounts[i] = static_cast<int32_t>(r.predicted.size());
-    predicted.insert(predicted.end(), r.predicted.begin(), r.predicted.end());
-    if (json) {
-      const size_t start = text->size();
-      jsonAt.push_back(static_cast<int32_t>(start));
-      jsonAt.push_back(static_cast<int32_t>(start + (r.jsonSplit != 0 ? r.jsonSplit : r.json.size())));
-      *text += r.json;
-      jsonAt.push_back(static_cast<int32_t>(text->size()));
-      r.json = {};
-    }
-  }
+Napi::Object resultsToJs(Napi::Env env, edge::PackedResults&& results) {
   Napi::Object out = Napi::Object::New(env);
-  out.Set("counts", typedCopy<int32_t, Napi::Int32Array>(env, counts));
-  out.Set("classes", typedCopy<int32_t, Napi::Int32Array>(env, classes));
-  out.Set("confidences", typedCopy<double, Napi::Float64Array>(env, confidences));
-  if (multiLabel) {
-    out.Set("predictedCounts", typedCopy<int32_t, Napi::Int32Array>(env, predictedCounts));
-    out.Set("predicted", typedCopy<int32_t, Napi::Int32Array>(env, predicted));
+  // one ArrayBuffer with the block's layout (results.h): one allocation and one copy per call
+  const size_t bytes = results.block.size() * sizeof(uint64_t);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes);
+  if (bytes > 0) std::memcpy(buffer.Data(), results.block.data(), bytes);
+  const size_t ints = results.entries * sizeof(double);
+  const auto view = [&](const int32_t* at, size_t n) {
+    return Napi::Int32Array::New(env, n, buffer, ints + static_cast<size_t>(at - results.ints()) * sizeof(int32_t));
+  };
+  out.Set("confidences", Napi::Float64Array::New(env, results.entries, buffer, 0));
+  out.Set("counts", view(results.counts(), results.images));
+  out.Set("classes", view(results.classes(), results.entries));
+  if (results.multiLabel) {
+    out.Set("predictedCounts", view(results.predictedCounts(), results.images));
+    out.Set("predicted", view(results.predictedClasses(), results.predicted));
   }
-  if (json) {
+  if (results.hasJson) {
+    out.Set("jsonAt", view(results.jsonAt(), 3 * results.images));
+    auto text = std::make_unique<std::string>(std::move(results.json));
     std::string* data = text.get();
     // zero-copy: the bytes stay in the string, freed with the Buffer
-    Napi::Buffer<char> bytes = Napi::Buffer<char>::New(env, data->data(), data->size(), [](Napi::Env, char*, std::string* owned) { std::unique_ptr<std::string> free(owned); }, data);
+    Napi::Buffer<char> json = Napi::Buffer<char>::New(env, data->data(), data->size(), [](Napi::Env, char*, std::string* owned) { std::unique_ptr<std::string> free(owned); }, data);
     text.release();
-    out.Set("json", bytes);
-    out.Set("jsonAt", typedCopy<int32_t, Napi::Int32Array>(env, jsonAt));
+    out.Set("json", json);
   }
   return out;
 }
@@ -157,7 +124,9 @@ Napi::Value buildResults(const Napi::CallbackInfo& info) {
     for (size_t r = 0; r < scores.ElementLength() / static_cast<size_t>(cols); ++r) results.push_back(edge::buildResult(scores.Data() + r * static_cast<size_t>(cols), cols, *spec));
   }, code, message);
   if (!ok) throwError(env, code, message);
-  return resultsToJs(env, std::move(results), spec->task == edge::ResultTask::MultiLabel);
+  edge::PackedResults packed;
+  if (!captureErrors([&] { packed = edge::pack(std::move(results), spec->task == edge::ResultTask::MultiLabel); }, code, message)) throwError(env, code, message);
+  return resultsToJs(env, std::move(packed));
 }
 
 }  // namespace edge_addon

@@ -21,7 +21,7 @@ namespace edge_addon {
 std::shared_ptr<const edge::ResultLabels> readLabels(Napi::Env env, Napi::Value handle);
 // undefined -> null (no results: the reply carries scores)
 std::shared_ptr<const edge::ResultSpec> readResultSpec(Napi::Env env, Napi::Value spec, std::shared_ptr<const edge::ResultLabels> labels);
-Napi::Object resultsToJs(Napi::Env env, std::vector<edge::ImageResult>&& results, bool multiLabel);
+Napi::Object resultsToJs(Napi::Env env, edge::PackedResults&& results);
 
 Napi::Value makeLabels(const Napi::CallbackInfo& info);
 Napi::Value buildResults(const Napi::CallbackInfo& info);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -143,6 +144,20 @@ void sortKeys(std::vector<int32_t>& order, const std::vector<int>& key, size_t k
     high = std::max(high, key[static_cast<size_t>(i)]);
   }
   if (order.empty()) return;
+  if (static_cast<size_t>(high - low) > 4 * order.size() + 64) {
+    // few classes over a wide range of keys: a comparison sort, not a table of 10,000 buckets
+    const auto before = [&](int32_t a, int32_t b) {
+      const int ka = key[static_cast<size_t>(a)], kb = key[static_cast<size_t>(b)];
+      return ka > kb || (ka == kb && a < b);
+    };
+    if (k > 0 && k < order.size()) {
+      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), before);
+      order.resize(k);
+    } else {
+      std::sort(order.begin(), order.end(), before);
+    }
+    return;
+  }
   std::vector<int32_t> start(static_cast<size_t>(high - low) + 2, 0);  // bucket b: key high - b
   for (int32_t i : order) ++start[static_cast<size_t>(high - key[static_cast<size_t>(i)]) + 1];
   for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
@@ -269,6 +284,48 @@ std::shared_ptr<const ResultLabels> makeLabels(std::vector<std::string> json, st
     labels->multiSuffix.push_back(",\"class_id\":" + id + "}");
   }
   return labels;
+}
+
+PackedResults pack(std::vector<ImageResult>&& results, bool multiLabel) {
+  PackedResults out;
+  out.multiLabel = multiLabel;
+  out.images = results.size();
+  size_t bytes = 0;
+  for (const auto& r : results) {
+    out.entries += r.classes.size();
+    out.predicted += r.predicted.size();
+    bytes += r.json.size();
+    out.hasJson = out.hasJson || !r.json.empty();
+  }
+  if (bytes > static_cast<size_t>(INT32_MAX)) throw Error(ErrorCode::Internal, "the results' JSON is over 2 GiB");
+  out.block.assign(out.entries + (out.intCount() + 1) / 2, 0);
+  auto* confidence = reinterpret_cast<double*>(out.block.data());
+  auto* ints = reinterpret_cast<int32_t*>(confidence + out.entries);
+  int32_t* counts = ints;
+  int32_t* classes = counts + out.images;
+  int32_t* predictedCounts = classes + out.entries;
+  int32_t* predicted = predictedCounts + (multiLabel ? out.images : 0);
+  int32_t* jsonAt = predicted + (multiLabel ? out.predicted : 0);
+  if (out.hasJson) out.json.reserve(bytes);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    counts[i] = static_cast<int32_t>(r.classes.size());
+    confidence = std::copy(r.confidences.begin(), r.confidences.end(), confidence);
+    classes = std::copy(r.classes.begin(), r.classes.end(), classes);
+    if (multiLabel) {
+      predictedCounts[i] = static_cast<int32_t>(r.predicted.size());
+      predicted = std::copy(r.predicted.begin(), r.predicted.end(), predicted);
+    }
+    if (out.hasJson) {
+      const size_t start = out.json.size();
+      *jsonAt++ = static_cast<int32_t>(start);
+      *jsonAt++ = static_cast<int32_t>(start + (r.jsonSplit != 0 ? r.jsonSplit : r.json.size()));
+      out.json += r.json;
+      *jsonAt++ = static_cast<int32_t>(out.json.size());
+    }
+  }
+  results.clear();
+  return out;
 }
 
 ImageResult buildResult(const double* scores, int cols, const ResultSpec& spec) {

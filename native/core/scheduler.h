@@ -68,7 +68,7 @@ enum class RequestKind {
 
 struct Reply {
   Scores scores;                            // rows = this request's images (values left empty when `results` are built)
-  std::vector<ImageResult> results;         // one per image when the request asked for results
+  std::optional<PackedResults> results;     // when the request asked for results: its images', packed
   std::vector<float> tensor;                // Preprocess: n*3*H*W floats
   std::vector<std::pair<int, int>> sizes;   // decoded sizes (encoded requests)
   std::optional<Error> error;               // set when the request failed

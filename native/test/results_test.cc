@@ -79,6 +79,13 @@ void randomResults() {
       CHECK(count(all.json.substr(0, all.jsonSplit), "\"class_id\":") == all.classes.size());
     }
     CHECK(count(all.json, "nan") == 0 && count(all.json, "inf") == 0);
+    const size_t allSize = all.classes.size(), topSize = top.classes.size(), jsonSize = all.json.size() + top.json.size();
+    const PackedResults packed = pack({all, top}, spec.task == ResultTask::MultiLabel);
+    CHECK(packed.images == 2 && static_cast<size_t>(packed.counts()[0]) == allSize && static_cast<size_t>(packed.counts()[1]) == topSize);
+    CHECK(packed.entries == allSize + topSize);
+    for (size_t k = 0; k < allSize; ++k) CHECK(packed.classes()[k] == all.classes[k] && (packed.confidences()[k] == all.confidences[k] || std::isnan(all.confidences[k])));
+    CHECK(packed.json.size() == jsonSize && static_cast<size_t>(packed.jsonAt()[5]) == jsonSize);
+    CHECK(reinterpret_cast<const char*>(packed.jsonAt() + 6) <= reinterpret_cast<const char*>(packed.block.data() + packed.block.size()));
   }
 }
 
