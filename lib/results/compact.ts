@@ -141,9 +141,12 @@ export function resultObjects(results: NativeResults, labels: ResultLabels, task
   });
 }
 
+/** A single-label image's best class (its first entry, at `from`), or -1 when none was kept. */
+const bestOf = (results: NativeResults, from: number, to: number): number => (to > from ? results.classes[from] : -1);
+
 function singleFields(results: NativeResults, labels: ResultLabels, from: number, to: number) {
-  const first = to > from;
-  return { predictions: undefined, top: first ? labels.names[results.classes[from]] : '', confidence: first ? results.confidences[from] : 0 };
+  const best = bestOf(results, from, to);
+  return { predictions: undefined, top: best >= 0 ? labels.names[best] : '', confidence: best >= 0 ? results.confidences[from] : 0 };
 }
 
 function predictedNames(results: NativeResults, labels: ResultLabels, from: number, to: number): string[] {
@@ -168,9 +171,9 @@ export function resultsJson(results: NativeResults, labels: ResultLabels, task: 
     if (task === 'multi-label') {
       return [Buffer.from(head), predictions, Buffer.from(',"predicted_classes":'), json.subarray(jsonAt[3 * i + 1], jsonAt[3 * i + 2]), Buffer.from(`,"prediction_type":"ClassificationModel"${path}}`)];
     }
-    const first = results.counts[i] > 0;
-    const top = first ? labels.json[results.classes[at[i]]] : '""';
-    const confidence = first ? JSON.stringify(results.confidences[at[i]]) : '0';
+    const best = bestOf(results, at[i], at[i + 1]);
+    const top = best >= 0 ? labels.json[best] : '""';
+    const confidence = best >= 0 ? JSON.stringify(results.confidences[at[i]]) : '0';
     return [Buffer.from(head), predictions, Buffer.from(`,"top":${top},"confidence":${confidence},"prediction_type":"ClassificationModel"${path}}`)];
   });
 }

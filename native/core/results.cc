@@ -13,19 +13,26 @@
 
 namespace edge {
 
-double roundLikePython4(double x) {
-  // Fast path: x * 10000 is within ~1e-12 of the exact product for |x| < 1e5, so unless that product is
-  // within 1e-6 of a half, rounding it gives the correctly rounded decimal; r / 10000 is then the
-  // double nearest that decimal (lib/results/round.ts had the same rule).
+namespace {
+
+// The fast path of Python's round(x, 4): x * 10000 is within ~1e-12 of the exact product for |x| < 1e5,
+// so unless that product is within 1e-6 of a half, rounding it gives the correctly rounded decimal,
+// r / 10000 (lib/results/round.ts has the same rule). False where the exact path must decide.
+inline bool roundFast4(double x, double* r) {
   const double scaled = x * 10000;
-  if (std::fabs(scaled) < 1e9) {
-    const double floor = std::floor(scaled);
-    const double frac = scaled - floor;
-    if (std::fabs(frac - 0.5) > 1e-6) {
-      const double r = frac > 0.5 ? floor + 1 : floor;
-      return r == 0 && x < 0 ? -0.0 : r / 10000;
-    }
-  }
+  if (!(std::fabs(scaled) < 1e9)) return false;
+  const double floor = std::floor(scaled);
+  const double frac = scaled - floor;
+  if (!(std::fabs(frac - 0.5) > 1e-6)) return false;
+  *r = frac > 0.5 ? floor + 1 : floor;
+  return true;
+}
+
+}  // namespace
+
+double roundLikePython4(double x) {
+  double r;
+  if (roundFast4(x, &r)) return r == 0 && x < 0 ? -0.0 : r / 10000;  // r / 10000: the double nearest that decimal
   if (!std::isfinite(x)) return x;
   // The only doubles exactly halfway between two 4-decimal numbers are odd multiples of 1/32.
   const double times32 = x * 32;  // exact: a power of two
@@ -90,15 +97,11 @@ void appendJsonNumber(std::string& out, double x) {
 
 namespace {
 
-// The values an order is taken by: highest first, ties in class order, NaN last (in class order) —
-// a total order, so that any sort gives the same.
-struct Better {
-  const double* confidence;
-};
-
-// The first `k` of `order` by `better`, in order (all of them when k is 0 or too large). Sorted as
-// (value, index) pairs, NaN values set apart first: no indirection, no NaN test in the comparison.
-void sortBest(std::vector<int32_t>& order, size_t k, const Better& better) {
+// The first `k` of `order` (all of them when k is 0 or too large), ordered by `value`: highest first,
+// ties in index order, NaN last (in index order) — a total order, so that any sort gives the same.
+// Sorted as (value, index) pairs, NaN values set apart first: no indirection, no NaN test in the
+// comparison.
+void sortBest(std::vector<int32_t>& order, size_t k, const double* value) {
   struct Entry {
     double value;
     int32_t index;
@@ -106,7 +109,7 @@ void sortBest(std::vector<int32_t>& order, size_t k, const Better& better) {
   std::vector<Entry> entries, nans;
   entries.reserve(order.size());
   for (int32_t i : order) {
-    const double v = better.confidence[i];
+    const double v = value[i];
     (std::isnan(v) ? nans : entries).push_back({v, i});
   }
   const auto before = [](const Entry& a, const Entry& b) { return a.value > b.value || (a.value == b.value && a.index < b.index); };
@@ -173,16 +176,13 @@ void singleLabel(const double* scores, int cols, const ResultSpec& spec, ImageRe
   if (!spec.fullPrecision) {
     key.resize(static_cast<size_t>(cols));
     for (int i = 0; i < cols; ++i) {
-      // the usual case in one step: x in [0, 1] and x * 10000 not within 1e-6 of a half (as roundLikePython4)
+      // the usual case: x in [0, 1] on the fast path gives the key and the confidence together
       const double x = scores[i];
-      if (x >= 0 && x <= 1) {
-        const double scaled = x * 10000, floor = std::floor(scaled), frac = scaled - floor;
-        if (std::fabs(frac - 0.5) > 1e-6) {
-          const int k = static_cast<int>(floor) + (frac > 0.5 ? 1 : 0);
-          key[static_cast<size_t>(i)] = k;
-          confidence[static_cast<size_t>(i)] = k / 10000.0;
-          continue;
-        }
+      double r;
+      if (x >= 0 && x <= 1 && roundFast4(x, &r)) {
+        key[static_cast<size_t>(i)] = static_cast<int>(r);
+        confidence[static_cast<size_t>(i)] = r / 10000;
+        continue;
       }
       const double c = confidence[static_cast<size_t>(i)] = roundLikePython4(x);
       if (!(c >= 0 && c <= 1)) {
@@ -201,7 +201,7 @@ void singleLabel(const double* scores, int cols, const ResultSpec& spec, ImageRe
   if (!key.empty()) {
     sortKeys(order, key, static_cast<size_t>(spec.topK));
   } else {
-    sortBest(order, static_cast<size_t>(spec.topK), Better{confidence.data()});
+    sortBest(order, static_cast<size_t>(spec.topK), confidence.data());
   }
   out.classes = order;
   out.confidences.reserve(order.size());
@@ -233,8 +233,7 @@ void multiLabel(const double* scores, int cols, const ResultSpec& spec, ImageRes
     for (size_t j = 0; j < rank.size(); ++j) rank[j] = static_cast<int32_t>(j);
     std::vector<double> value(shown.size());
     for (size_t j = 0; j < shown.size(); ++j) value[j] = scores[shown[j]];
-    const Better byValue{value.data()};  // ties in key order
-    sortBest(rank, static_cast<size_t>(spec.topK), byValue);
+    sortBest(rank, static_cast<size_t>(spec.topK), value.data());  // ties in key order
     std::sort(rank.begin(), rank.end());
     std::vector<int32_t> best;
     best.reserve(rank.size());
