@@ -8,6 +8,7 @@ export const {
   Clip,
   buildInfo,
   decodeQueueStats,
+  buildEngine,
   defaultModelPath,
   toWorkflowBlock,
   runWorkflow,

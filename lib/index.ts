@@ -17,6 +17,7 @@ export { runWorkflow, type WorkflowResult, type WorkflowRunOptions } from './wor
 export { Capture, openCapture, type CaptureMeta, type CaptureOptions, type CaptureStats } from './capture/capture';
 export type { SamplerOptions } from './capture/samplers';
 export { decodeQueueStats, type DecodeQueueStats } from './input/decode-queue';
+export { buildEngine } from './backends/build-engine';
 export {
   AbortedError,
   BindingError,

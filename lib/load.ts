@@ -49,7 +49,10 @@ export async function loadParts(modelPath: unknown, options: unknown): Promise<L
   const file = resolveModelFile(modelPath, prefersTensorRt(binding.buildInfo(), o.backend, o.device));
   // TensorRT sizes its optimisation profile by maxBatchSize: the device's default is known before the load
   const loadBatch = batching(o.batching, o.backend === 'tensorrt' || o.device.startsWith('cuda')).maxBatchSize;
-  const calibration = o.precision === 'int8' ? await calibrationTensor(file, o.tensorrt.calibration as string, o.metadata, o.pixelLimit, o.torch.preprocessThreads) : {};
+  const calibration =
+    o.precision === 'int8' && o.tensorrt.calibration !== undefined
+      ? await calibrationTensor(file, o.tensorrt.calibration, o.metadata, o.pixelLimit, o.torch.preprocessThreads)
+      : {};
   const nativeModel = await nativeCall(() =>
     binding.loadModel(file, {
       backend: o.backend,

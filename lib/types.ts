@@ -119,7 +119,11 @@ export interface LoadOptions<T extends Task = Task> {
   backend?: 'auto' | 'torch' | 'tensorrt';
   /** Default `'auto'`. */
   device?: Device;
-  /** CUDA: 'fp32' (default) or 'fp16'; TensorRT also 'int8' (with `tensorrt.calibration`). */
+  /**
+   * CUDA: 'fp32' (default) or 'fp16'; TensorRT also 'int8'. TensorRT 10 builds fp16 from any ONNX and
+   * int8 from a Q/DQ ONNX or with `tensorrt.calibration`; TensorRT 11 builds networks in the ONNX's own
+   * types: fp16 needs an fp16 ONNX (`scripts/models/export_onnx.py --precision fp16`), int8 a Q/DQ ONNX.
+   */
   precision?: 'fp32' | 'fp16' | 'int8';
   /**
    * The task the caller expects. Loading rejects with ModelMismatchError when the model's metadata
@@ -200,8 +204,50 @@ export interface CudaOptions {
 export interface TensorRtOptions {
   /** The engine builder's workspace limit in MiB. Default 1024. */
   workspaceMb?: number;
-  /** precision 'int8': a folder of typical images to calibrate with (up to 1000 are used). */
+  /**
+   * precision 'int8' on TensorRT 10 from an ONNX without Q/DQ nodes: a folder of typical images to
+   * calibrate with (up to 1000 are used). The calibration table is cached beside the engine.
+   */
   calibration?: string;
+}
+
+/** The TensorRT engine build running in this process, as TensorRT reports it. */
+export interface EngineBuildProgress {
+  /** The ONNX file being built. */
+  model: string;
+  /** The innermost build phase running now, e.g. "Building engine" or a tactic search step. */
+  phase: string;
+  /** Steps of the top-level phase done, of `steps`. */
+  step: number;
+  steps: number;
+  /** 0..1 over the top-level phase, with the nested phases' progress inside its current step. */
+  fraction: number;
+  /** Since the build started. */
+  elapsedMs: number;
+}
+
+/** Options of {@link buildEngine}. */
+export interface BuildEngineOptions {
+  /** 'fp32' (default), 'fp16' or 'int8'. TensorRT 11 takes the precision from the ONNX (see the README). */
+  precision?: 'fp32' | 'fp16' | 'int8';
+  /** The optimisation profile's largest batch (the batcher's maxBatchSize). Default 64, as loadModel's. */
+  maxBatchSize?: number;
+  /** 'cuda' (default) or 'cuda:N'. */
+  device?: Device;
+  /** TensorRT's options (workspace, int8 calibration folder). */
+  tensorrt?: TensorRtOptions;
+  /** Called with the build's progress while it runs (about 5 times a second), not when the cache has the engine. */
+  onProgress?: (progress: EngineBuildProgress) => void;
+}
+
+/** What {@link buildEngine} did. */
+export interface BuildEngineResult {
+  /** The model as it loads from the engine (backend 'tensorrt'). */
+  info: ModelInfo;
+  /** True when an engine was built now; false when the cache already had it. */
+  built: boolean;
+  /** Wall time of the whole call. */
+  ms: number;
 }
 
 /** Options of {@link Model.classify}. */
@@ -459,12 +505,19 @@ export interface BuildInfo {
   nvjpeg: boolean;
   /** libtorch sees a usable CUDA GPU now. */
   cudaAvailable: boolean;
-  /** The TensorRT backend was compiled in (it also needs TensorRT 10's libraries at run time). */
+  /** The TensorRT backend was compiled in (it also needs the libraries of its TensorRT major at run time). */
   tensorrt: boolean;
-  /** libnvinfer.so.10 and libnvonnxparser.so.10 were found (dlopen) and are TensorRT 10. */
+  /** The major of the TensorRT headers the backend was compiled against (10 or 11); null without the backend. */
+  tensorrtBuiltMajor: number | null;
+  /**
+   * libnvinfer.so.<major> and libnvonnxparser.so.<major> were found (dlopen) and are that TensorRT: the
+   * backend's major, or with no backend compiled in, 10 or 11.
+   */
   tensorrtAvailable: boolean;
-  /** Version of the TensorRT found, e.g. "10.16.0"; null when none. */
+  /** Version of the TensorRT found, e.g. "10.16.0"; null when none is available. */
   tensorrtVersion: string | null;
+  /** The library found, e.g. "libnvinfer.so.11" (also when it is not the backend's major); null when none. */
+  tensorrtLibrary: string | null;
   /** Why TensorRT is not available, and how to install it. */
   tensorrtError?: string;
   /** Backends compiled in: 'torch', and 'tensorrt' when built with TensorRT's headers. */

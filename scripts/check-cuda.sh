@@ -46,15 +46,23 @@ else
   [ -z "${CI:-}" ] || { echo "check-cuda: CI=$CI: failing" >&2; exit 1; }
 fi
 
-# The TensorRT backend, against TensorRT 10's public headers when EDGE_TENSORRT_INCLUDE names them
-# (e.g. NVIDIA/TensorRT's include/ folder; they are not part of this repository).
+# The TensorRT backend, against every TensorRT header set named in EDGE_TENSORRT_INCLUDE (folders
+# separated by ':'), or else those in .trt-headers/*/include (scripts/tensorrt-headers.sh extracts
+# 10.0, 10.16 and 11.x there from NVIDIA's public repository; they are not part of this one).
+trt_includes=()
 if [ -n "${EDGE_TENSORRT_INCLUDE:-}" ]; then
-  for cc in native/core/tensorrt/trt_backend.cc native/core/loader.cc; do
-    g++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -DEDGE_WITH_CUDA -DEDGE_WITH_TENSORRT -isystem "$EDGE_TENSORRT_INCLUDE" \
-      -isystem "$cuda_include" ${torch_dir:+-isystem "$torch_dir/include" -isystem "$torch_dir/include/torch/csrc/api/include"} -Inative/core "$cc"
-    echo "check-cuda: $cc compiles against the TensorRT headers in $EDGE_TENSORRT_INCLUDE"
-  done
+  IFS=: read -r -a trt_includes <<< "$EDGE_TENSORRT_INCLUDE"
 else
-  echo "check-cuda: EDGE_TENSORRT_INCLUDE not set: TensorRT backend not checked"
+  for d in .trt-headers/*/include; do [ -f "$d/NvInfer.h" ] && trt_includes+=("$d"); done
 fi
-
+if [ ${#trt_includes[@]} -eq 0 ]; then
+  echo "check-cuda: no TensorRT headers (EDGE_TENSORRT_INCLUDE, or scripts/tensorrt-headers.sh): TensorRT backend not checked"
+fi
+for inc in "${trt_includes[@]}"; do
+  version=$(sed -nE 's/^#define (NV_TENSORRT|TRT)_(MAJOR|MINOR|PATCH)(_ENTERPRISE)? +([0-9]+).*/\4/p' "$inc/NvInferVersion.h" | head -3 | paste -sd.)
+  for cc in native/core/tensorrt/trt_backend.cc native/core/tensorrt/library.cc native/core/loader.cc; do
+    g++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -DEDGE_WITH_CUDA -DEDGE_WITH_TENSORRT -isystem "$inc" \
+      -isystem "$cuda_include" ${torch_dir:+-isystem "$torch_dir/include" -isystem "$torch_dir/include/torch/csrc/api/include"} -Inative/core "$cc"
+  done
+  echo "check-cuda: the TensorRT backend compiles against TensorRT $version's headers ($inc)"
+done

@@ -1,7 +1,8 @@
 // The TensorRT backend where TensorRT is not installed (issue 6), for real: libnvinfer.so.10 is
 // looked for with dlopen at run time, and every way of asking for TensorRT without it gets a typed
 // error that says how to install it. Stand-in libraries (built here with the C compiler) exercise
-// the loader's checks: a TensorRT 9 is refused; a TensorRT 10 is found and reported. ONNX metadata.
+// the loader's checks (issue 19): a TensorRT 9 is refused; a TensorRT 10 or 11 is found and reported
+// with the library it came from; a TensorRT 12 is named as newer than supported. ONNX metadata.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,8 +43,10 @@ describe('TensorRT, not installed here', { skip: installed && 'TensorRT is insta
   it('buildInfo() says TensorRT is absent and how to install it', () => {
     expect(info.tensorrtAvailable).toBe(false);
     expect(info.tensorrtVersion).toBeNull();
-    expect(info.tensorrtError).toMatch(/TensorRT 10 was not found: libnvinfer\.so\.10/);
-    expect(info.tensorrtError).toMatch(/Install TensorRT 10/);
+    expect(info.tensorrtError).toMatch(/TensorRT 10 or 11 was not found \(looked for libnvinfer\.so\.10, libnvinfer\.so\.11\): libnvinfer\.so\.10/);
+    expect(info.tensorrtError).toMatch(/Install TensorRT 10 or 11/);
+    expect(info.tensorrtLibrary).toBeNull();
+    expect(info.tensorrtBuiltMajor).toBe(info.tensorrt ? expect.any(Number) : null);
     expect(info.backends).toContain('torch');
   });
 
@@ -52,7 +55,7 @@ describe('TensorRT, not installed here', { skip: installed && 'TensorRT is insta
       const error = await loadModel(file, options).catch((e: unknown) => e);
       expect(error, file).toBeInstanceOf(UnsupportedError);
       expect((error as Error).message).toMatch(/libnvinfer\.so\.10/);
-      expect((error as Error).message).toMatch(/Install TensorRT 10|backend: 'torch'/);
+      expect((error as Error).message).toMatch(/Install TensorRT 10 or 11|backend: 'torch'/);
     }
   });
 
@@ -76,7 +79,9 @@ describe('TensorRT, not installed here', { skip: installed && 'TensorRT is insta
 
   it("precision 'int8': needs TensorRT and a calibration folder; the calibration images are prepared before TensorRT is asked", async () => {
     await expect(loadModel(fixtureModel('resnet18.torchscript'), { precision: 'int8', backend: 'torch', tensorrt: { calibration: fixtures } })).rejects.toThrow(UnsupportedError);
-    await expect(loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8' })).rejects.toThrow(/options\.tensorrt\.calibration/);
+    // without calibration images the ONNX must hold Q/DQ nodes, which only TensorRT can check
+    await expect(loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8' })).rejects.toThrow(UnsupportedError);
+    await expect(loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8', tensorrt: { calibration: 5 as never } })).rejects.toThrow(/options\.tensorrt\.calibration/);
     await expect(loadModel(fixtureModel('resnet18.onnx'), { tensorrt: { calibration: fixtures } })).rejects.toThrow(/only used with precision 'int8'/);
     await expect(loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8', tensorrt: { calibration: path.join(scratch, 'no-such-folder') } })).rejects.toThrow(/options\.tensorrt\.calibration: .*does not exist/);
     const error = await loadModel(fixtureModel('resnet18.onnx'), { precision: 'int8', tensorrt: { calibration: path.join(fixtures, 'photos') } }).catch((e: unknown) => e);
@@ -102,24 +107,38 @@ describe('TensorRT, not installed here', { skip: installed && 'TensorRT is insta
     await model.dispose();
   });
 
-  it('the loader refuses a TensorRT that is not version 10, and reports one that is', () => {
+  it('the loader refuses a TensorRT 9 behind libnvinfer.so.10, and reports a 10 with its library', () => {
     const old = probe(fakeTensorRt(90000));
     expect(old.info.tensorrtAvailable).toBe(false);
-    expect(old.info.tensorrtError).toMatch(/TensorRT 9\.0\.0 was found, but this build needs TensorRT 10/);
+    expect(old.info.tensorrtError).toMatch(/TensorRT 9\.0\.0 was found as libnvinfer\.so\.10, but this build needs TensorRT 10 or 11/);
     expect(old.error).toBe('UnsupportedError');
     const ten = probe(fakeTensorRt(101600));
     expect(ten.info.tensorrtAvailable).toBe(true);
     expect(ten.info.tensorrtVersion).toBe('10.16.0');
+    expect(ten.info.tensorrtLibrary).toBe('libnvinfer.so.10');
     expect(ten.error).toBe('UnsupportedError');
     expect(ten.message).toMatch(info.tensorrt ? /./ : /TensorRT 10\.16\.0 is installed, but.*lacks the TensorRT backend/);
   });
 
-  it('where only a TensorRT 11 is installed, the error says so and why this build needs 10', () => {
+  it('where only a TensorRT 11 is installed, it is found as libnvinfer.so.11 and reported', () => {
     const eleven = probe(fakeTensorRt(110100, 11));
-    expect(eleven.info.tensorrtAvailable).toBe(false);
-    expect(eleven.info.tensorrtError).toMatch(/TensorRT 10 was not found, but libnvinfer\.so\.11 was: TensorRT 11 and later dropped the weakly typed builder API/);
+    expect(eleven.info.tensorrtLibrary).toBe('libnvinfer.so.11');
+    expect(eleven.info.tensorrtVersion).toBe('11.1.0');
+    expect(eleven.info.tensorrtAvailable).toBe(true);
     expect(eleven.error).toBe('UnsupportedError');
-    expect(eleven.message).toMatch(/libnvinfer\.so\.11/);
+    expect(eleven.message).toMatch(info.tensorrt ? /./ : /TensorRT 11\.1\.0 is installed, but.*lacks the TensorRT backend/);
+    // a library named .so.11 that reports another major is refused
+    const wrong = probe(fakeTensorRt(100000, 11));
+    expect(wrong.info.tensorrtAvailable).toBe(false);
+    expect(wrong.info.tensorrtError).toMatch(/TensorRT 10\.0\.0 was found as libnvinfer\.so\.11/);
+  });
+
+  it('where only a TensorRT 12 is installed, the error says it is newer than this build supports', () => {
+    const twelve = probe(fakeTensorRt(120000, 12));
+    expect(twelve.info.tensorrtAvailable).toBe(false);
+    expect(twelve.info.tensorrtLibrary).toBeNull();
+    expect(twelve.info.tensorrtError).toMatch(/libnvinfer\.so\.12 was: a TensorRT newer than this build supports \(10, 11\)/);
+    expect(twelve.error).toBe('UnsupportedError');
   });
 });
 

@@ -89,7 +89,7 @@ describe('edge-classify CLI', () => {
   });
 
   it('--help works for every command and exits 0', () => {
-    for (const args of [['--help'], ['classify', '--help'], ['serve', '--help'], ['info', '--help'], ['bench', '--help']]) {
+    for (const args of [['--help'], ['classify', '--help'], ['serve', '--help'], ['info', '--help'], ['bench', '--help'], ['build-engine', '--help']]) {
       const r = run(args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: edge-classify/);

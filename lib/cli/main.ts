@@ -4,8 +4,9 @@
  *   serve --model project/version=path ...
  *   info <model>
  *   bench [--model path]
+ *   build-engine <model.onnx>
  * Exit codes: 0 success, 1 a model or image failed, 2 bad usage. Errors go to stderr.
- * This file only dispatches: one file per command (classify.ts, serve.ts, info.ts, bench.ts), all
+ * This file only dispatches: one file per command (classify.ts, serve.ts, info.ts, bench.ts, build-engine.ts), all
  * sharing args.ts.
  */
 import { EXIT, fail } from './args';
@@ -17,6 +18,7 @@ Commands:
   serve --model id=path ...     a local drop-in for Roboflow's classification HTTP API
   info <model>                  a model's metadata, input, classes, backend, device and build info
   bench [--model path]          the standard benchmark of a model on this machine
+  build-engine <model.onnx>     build and cache a TensorRT engine ahead of time, with progress
 
 Run 'edge-classify <command> --help' for a command's options.
 Exit codes: 0 success, 1 a model or image failed, 2 bad usage.`;
@@ -32,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./info')).infoCommand(rest);
     case 'bench':
       return (await import('./bench')).benchCommand(rest);
+    case 'build-engine':
+      return (await import('./build-engine')).buildEngineCommand(rest);
     case undefined:
       process.stderr.write(`${USAGE}\n`);
       return EXIT.usage;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { BindingError } from '../errors';
-import type { BuildInfo, PixelFormat } from '../types';
+import type { BuildInfo, EngineBuildProgress, PixelFormat } from '../types';
 
 /** Pixels handed to C++, read in place. */
 export interface NativeFrame {
@@ -229,6 +229,8 @@ export interface NativeBinding {
   _trimMemory(): void;
   /** [sync] What the binary was built with. */
   buildInfo(): Omit<BuildInfo, 'binary'>;
+  /** [sync] This process's TensorRT engine builds: how many ended, and the one running (phases and steps as TensorRT reports them). */
+  tensorrtBuildProgress(): { builds: number; building: false } | ({ builds: number; building: true } & EngineBuildProgress);
 }
 
 /** The package folder (the one holding binding.gyp), from lib/ or dist/lib/. */

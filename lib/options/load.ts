@@ -54,7 +54,10 @@ export function resolveLoadOptions(options: unknown): ResolvedLoadOptions {
   const batching = checkBatching(o.batching ?? {});
   if (precision === 'int8') {
     if (backend === 'torch') throw new UnsupportedError("precision 'int8' needs backend 'tensorrt' (TensorRT calibrates an int8 engine from an ONNX model)");
-    if (typeof r.calibration !== 'string') throw invalid('options.tensorrt.calibration', "a folder of typical images (precision 'int8' calibrates with them)", r.calibration);
+    // no calibration: the ONNX must carry its own quantization (Q/DQ nodes); TensorRT 11 takes only that
+    if (r.calibration !== undefined && typeof r.calibration !== 'string') {
+      throw invalid('options.tensorrt.calibration', "a folder of typical images (precision 'int8' calibrates with them)", r.calibration);
+    }
   } else if (r.calibration !== undefined) {
     throw new InvalidOptionError("options.tensorrt.calibration is only used with precision 'int8'");
   }

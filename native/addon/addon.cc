@@ -16,6 +16,7 @@
 #include "../core/js_thread.h"
 #include "../core/loader.h"
 #include "../core/scheduler.h"
+#include "../core/tensorrt/build_progress.h"
 #include "../core/tensorrt/library.h"
 #include "results_js.h"
 #include "../core/team_governor.h"
@@ -202,6 +203,8 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   out.Set("tensorrtAvailable", trt.available);
   out.Set("tensorrtVersion", trt.available ? Napi::Value(Napi::String::New(env, edge::tensorRtVersionString(trt.version))) : env.Null());
   if (!trt.available) out.Set("tensorrtError", trt.error);
+  out.Set("tensorrtLibrary", trt.library.empty() ? env.Null() : Napi::Value(Napi::String::New(env, trt.library)));
+  out.Set("tensorrtBuiltMajor", edge::tensorRtBuiltMajor() ? Napi::Value(Napi::Number::New(env, edge::tensorRtBuiltMajor())) : env.Null());
   Napi::Array backends = Napi::Array::New(env);
   backends.Set(0u, "torch");
   if (edge::tensorRtBuilt()) backends.Set(1u, "tensorrt");
@@ -225,6 +228,24 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   threads.Set("idleCores", team.idleCores);
   threads.Set("teamChanges", static_cast<double>(team.changes));
   out.Set("threads", threads);
+  return out;
+}
+
+// tensorrtBuildProgress() -> { builds, building, and while building: model, phase, step, steps,
+// fraction, elapsedMs } of this process's TensorRT engine builds (build_progress.h).
+Napi::Value tensorRtBuildProgress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const edge::BuildProgressSnapshot s = edge::buildProgress().snapshot();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("builds", static_cast<double>(s.builds));
+  out.Set("building", s.building);
+  if (!s.building) return out;
+  out.Set("model", s.model);
+  out.Set("phase", s.phase);
+  out.Set("step", s.step);
+  out.Set("steps", s.steps);
+  out.Set("fraction", s.fraction);
+  out.Set("elapsedMs", s.elapsedMs);
   return out;
 }
 
@@ -266,6 +287,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadModel", Napi::Function::New<loadModel>(env, "loadModel"));
   exports.Set("buildInfo", Napi::Function::New<buildInfo>(env, "buildInfo"));
   exports.Set("shutdown", Napi::Function::New<shutdown>(env, "shutdown"));
+  exports.Set("tensorrtBuildProgress", Napi::Function::New<tensorRtBuildProgress>(env, "tensorrtBuildProgress"));
   exports.Set("preprocess", Napi::Function::New<preprocessFrames>(env, "preprocess"));
   exports.Set("labels", Napi::Function::New<makeLabels>(env, "labels"));
   exports.Set("results", Napi::Function::New<buildResults>(env, "results"));

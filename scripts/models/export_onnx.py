@@ -2,7 +2,11 @@
 axis (input "input", output "logits") and the model's metadata (its TorchScript extra file
 metadata.json, or a sidecar <model>.json) embedded as ONNX metadata_props["metadata.json"].
 
-    python scripts/models/export_onnx.py model.torchscript [out.onnx] [--opset 17]
+    python scripts/models/export_onnx.py model.torchscript [out.onnx] [--opset 17] [--precision fp32|fp16]
+
+--precision fp16: weights, constants and computation in half, the input and output kept float32 by
+casts (scripts/models/onnx_fp16.py): what TensorRT 11 needs for an fp16 engine, as its builder takes
+the precision from the ONNX.
 """
 import argparse
 import json
@@ -21,6 +25,7 @@ def main():
     parser.add_argument("model")
     parser.add_argument("out", nargs="?")
     parser.add_argument("--opset", type=int, default=17)
+    parser.add_argument("--precision", choices=["fp32", "fp16"], default="fp32")
     args = parser.parse_args()
     extra = {"metadata.json": ""}
     module = torch.jit.load(args.model, map_location="cpu", _extra_files=extra).eval()
@@ -36,6 +41,11 @@ def main():
         warnings.simplefilter("ignore")
         torch.onnx.export(module, (x,), out, dynamo=False, opset_version=args.opset, input_names=["input"],
                           output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    if args.precision == "fp16":
+        import onnx
+        from onnx_fp16 import to_fp16
+
+        onnx.save(to_fp16(onnx.load(out)), out)
     embed_metadata(out, meta)
     print(out)
 

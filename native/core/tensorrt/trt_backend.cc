@@ -24,6 +24,9 @@
 #include "../cuda/pinned_buffer.h"
 #include "../error.h"
 #include "../stopwatch.h"
+#include "build_plan.h"
+#include "build_progress.h"
+#include "engine_cache.h"
 #include "library.h"
 
 namespace edge {
@@ -51,16 +54,25 @@ class Logger final : public ILogger {
   std::string last_;
 };
 
-// Engine builds take minutes: each top-level phase and its steps are reported on stderr.
+// Engine builds take minutes: each top-level phase is reported on stderr, and every phase's steps to
+// the process's build progress (build_progress.h), which the CLI draws as a bar.
 class Progress final : public nvinfer1::IProgressMonitor {
  public:
   void phaseStart(char const* phase, char const* parent, int32_t steps) noexcept override {
     if (!parent) std::fprintf(stderr, "edge-classify: TensorRT build: %s (%d steps)\n", phase, steps);
+    buildProgress().phaseStart(phase, parent != nullptr, steps);
   }
-  bool stepComplete(char const*, int32_t) noexcept override { return true; }
-  void phaseFinish(char const* phase) noexcept override { std::fprintf(stderr, "edge-classify: TensorRT build: %s done\n", phase); }
+  bool stepComplete(char const* phase, int32_t step) noexcept override {
+    buildProgress().step(phase, step);
+    return true;
+  }
+  void phaseFinish(char const* phase) noexcept override {
+    buildProgress().phaseFinish(phase);
+    std::fprintf(stderr, "edge-classify: TensorRT build: %s done\n", phase);
+  }
 };
 
+#if NV_TENSORRT_MAJOR < 11
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 // INT8 calibration (TensorRT's implicit quantisation, deprecated in late 10.x in favour of explicit
@@ -68,6 +80,7 @@ class Progress final : public nvinfer1::IProgressMonitor {
 // keeps the calibration table beside the engine so that a rebuild skips the calibration pass.
 class Calibrator final : public nvinfer1::IInt8EntropyCalibrator2 {
  public:
+  // The tensor must hold calibrationImages images at the ONNX input's size (checkCalibration).
   Calibrator(const BackendOptions& options, int height, int width, std::string table)
       : images_(options.calibration), count_(options.calibrationImages), per_(static_cast<size_t>(3) * height * width),
         batch_(std::max(1, std::min(options.maxBatchSize, 16))), table_(std::move(table)) {}
@@ -100,8 +113,8 @@ class Calibrator final : public nvinfer1::IInt8EntropyCalibrator2 {
   }
 
   void writeCalibrationCache(void const* data, std::size_t length) noexcept override {
-    std::ofstream out(table_, std::ios::binary);
-    if (out) out.write(static_cast<const char*>(data), static_cast<std::streamsize>(length));
+    std::string ignored;  // best effort, atomic: a reader never sees half a table
+    writeFileAtomically(table_, data, length, &ignored);
   }
 
  private:
@@ -115,6 +128,7 @@ class Calibrator final : public nvinfer1::IInt8EntropyCalibrator2 {
   DeviceBuffer device_;
 };
 #pragma GCC diagnostic pop
+#endif  // NV_TENSORRT_MAJOR < 11
 
 template <typename T>
 std::unique_ptr<T> own(void* p) {
@@ -138,75 +152,121 @@ std::vector<char> readFile(const std::string& path) {
   return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// <model>.<gpu>-sm<cc>-trt<version>-<precision>-b<max>.engine
-std::string cachePath(const std::string& onnx, int device, const BackendOptions& options, int32_t version) {
+// What an engine built here depends on besides the ONNX (engine_cache.h).
+EngineSettings engineSettings(int device, const BackendOptions& options, const nvinfer1::Dims& dims, int32_t version) {
   cudaDeviceProp prop{};
   EDGE_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
-  std::string gpu = prop.name;
-  for (char& c : gpu) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
-  }
-  std::ostringstream name;
-  name << onnx.substr(0, onnx.size() - 5) << '.' << gpu << "-sm" << prop.major << prop.minor << "-trt" << tensorRtVersionString(version)
-       << '-' << (options.precision == Precision::FP16 ? "fp16" : options.precision == Precision::INT8 ? "int8" : "fp32")
-       << "-b" << options.maxBatchSize << ".engine";
-  return name.str();
+  EngineSettings s;
+  s.gpu = prop.name;
+  s.computeMajor = prop.major;
+  s.computeMinor = prop.minor;
+  s.tensorRtVersion = version;
+  s.precision = options.precision == Precision::FP16 ? "fp16" : options.precision == Precision::INT8 ? "int8" : "fp32";
+  s.maxBatch = s.optBatch = dims.d[0] > 0 ? static_cast<int>(dims.d[0]) : options.maxBatchSize;
+  s.minBatch = dims.d[0] > 0 ? static_cast<int>(dims.d[0]) : 1;
+  s.height = static_cast<int>(dims.d[2]);
+  s.width = static_cast<int>(dims.d[3]);
+  s.workspaceBytes = options.workspaceBytes;
+  return s;
 }
 
-std::vector<char> buildEngine(const std::string& onnx, const std::string& cache, const BackendOptions& options, Logger& logger) {
+// What the parsed network computes in (build_plan.h).
+NetworkTypes networkTypes(nvinfer1::INetworkDefinition& network) {
+  NetworkTypes types;
+  for (int32_t i = 0; i < network.getNbLayers(); ++i) {
+    nvinfer1::ILayer* layer = network.getLayer(i);
+    const nvinfer1::LayerType kind = layer->getType();
+    if (kind == nvinfer1::LayerType::kQUANTIZE || kind == nvinfer1::LayerType::kDEQUANTIZE) types.qdq = true;
+    for (int32_t j = 0; j < layer->getNbOutputs(); ++j) {
+      const nvinfer1::DataType t = layer->getOutput(j)->getType();
+      if (t == nvinfer1::DataType::kHALF || t == nvinfer1::DataType::kBF16) types.half = true;
+    }
+  }
+  return types;
+}
+
+// An ONNX file parsed into a network (the builder, network and parser live together).
+struct Parsed {
+  std::unique_ptr<nvinfer1::IBuilder> builder;
+  std::unique_ptr<nvinfer1::INetworkDefinition> network;
+  std::unique_ptr<nvonnxparser::IParser> parser;
+  nvinfer1::ITensor* input = nullptr;
+  nvinfer1::Dims dims{};
+};
+
+Parsed parseOnnx(const std::string& onnx, Logger& logger) {
   const TensorRtLibrary& trt = tensorRt();
-  auto builder = own<nvinfer1::IBuilder>(trt.createBuilder(&logger, NV_TENSORRT_VERSION));
-  if (!builder) throw Error(ErrorCode::ModelLoad, "TensorRT could not create a builder: " + logger.last());
-  auto network = std::unique_ptr<nvinfer1::INetworkDefinition>(builder->createNetworkV2(0));
-  auto parser = own<nvonnxparser::IParser>(trt.createOnnxParser(network.get(), &logger, NV_ONNX_PARSER_VERSION));
-  if (!network || !parser) throw Error(ErrorCode::ModelLoad, "TensorRT could not create a network: " + logger.last());
-  if (!parser->parseFromFile(onnx.c_str(), static_cast<int>(ILogger::Severity::kWARNING))) {
+  Parsed p;
+  p.builder = own<nvinfer1::IBuilder>(trt.createBuilder(&logger, NV_TENSORRT_VERSION));
+  if (!p.builder) throw Error(ErrorCode::ModelLoad, "TensorRT could not create a builder: " + logger.last());
+  // 0: TensorRT 10's weakly typed network (precision from builder flags); TensorRT 11 is always strongly typed
+  p.network = std::unique_ptr<nvinfer1::INetworkDefinition>(p.builder->createNetworkV2(0));
+  if (!p.network) throw Error(ErrorCode::ModelLoad, "TensorRT could not create a network: " + logger.last());
+  p.parser = own<nvonnxparser::IParser>(trt.createOnnxParser(p.network.get(), &logger, NV_ONNX_PARSER_VERSION));
+  if (!p.parser) throw Error(ErrorCode::ModelLoad, "TensorRT could not create an ONNX parser: " + logger.last());
+  if (!p.parser->parseFromFile(onnx.c_str(), static_cast<int>(ILogger::Severity::kWARNING))) {
     std::string errors;
-    for (int32_t i = 0; i < parser->getNbErrors(); ++i) errors += std::string(i ? "; " : "") + parser->getError(i)->desc();
+    for (int32_t i = 0; i < p.parser->getNbErrors(); ++i) errors += std::string(i ? "; " : "") + p.parser->getError(i)->desc();
     throw Error(ErrorCode::ModelLoad, "TensorRT's ONNX parser rejected " + onnx + ": " + errors);
   }
-  if (network->getNbInputs() != 1) {
-    throw Error(ErrorCode::ModelMismatch, onnx + " has " + std::to_string(network->getNbInputs()) + " inputs; a classifier has one (N x 3 x H x W)");
+  if (p.network->getNbInputs() != 1) {
+    throw Error(ErrorCode::ModelMismatch, onnx + " has " + std::to_string(p.network->getNbInputs()) + " inputs; a classifier has one (N x 3 x H x W)");
   }
-  nvinfer1::ITensor* input = network->getInput(0);
-  const nvinfer1::Dims dims = input->getDimensions();
-  if (dims.nbDims != 4 || dims.d[1] != 3 || dims.d[2] < 1 || dims.d[3] < 1) {
+  p.input = p.network->getInput(0);
+  p.dims = p.input->getDimensions();
+  if (p.dims.nbDims != 4 || p.dims.d[1] != 3 || p.dims.d[2] < 1 || p.dims.d[3] < 1) {
     throw Error(ErrorCode::ModelMismatch, onnx + ": the input must be N x 3 x H x W with a fixed H and W");
   }
-  auto config = std::unique_ptr<nvinfer1::IBuilderConfig>(builder->createBuilderConfig());
+  return p;
+}
+
+std::vector<char> buildEngine(Parsed& p, const std::string& onnx, const std::string& cache, const BackendOptions& options, Logger& logger) {
+  const nvinfer1::Dims& dims = p.dims;
+  const BuildMode mode = buildMode(NV_TENSORRT_MAJOR, options.precision, networkTypes(*p.network), options.calibrationImages, onnx);
+  auto config = std::unique_ptr<nvinfer1::IBuilderConfig>(p.builder->createBuilderConfig());
+  if (!config) throw Error(ErrorCode::ModelLoad, "TensorRT could not create a builder config: " + logger.last());
   config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, options.workspaceBytes);
   // fp32 means fp32: no TF32 tensor-core rounding (TensorRT allows it by default on Ampere and later)
   config->clearFlag(nvinfer1::BuilderFlag::kTF32);
-  if (options.precision == Precision::FP16) {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    config->setFlag(nvinfer1::BuilderFlag::kFP16);  // deprecated in favour of strongly typed networks, still honoured
-#pragma GCC diagnostic pop
-  }
-  nvinfer1::IOptimizationProfile* profile = builder->createOptimizationProfile();
-  const int maxBatch = dims.d[0] > 0 ? dims.d[0] : options.maxBatchSize;
-  const int minBatch = dims.d[0] > 0 ? dims.d[0] : 1;
-  profile->setDimensions(input->getName(), nvinfer1::OptProfileSelector::kMIN, nvinfer1::Dims4{minBatch, 3, dims.d[2], dims.d[3]});
-  profile->setDimensions(input->getName(), nvinfer1::OptProfileSelector::kOPT, nvinfer1::Dims4{maxBatch, 3, dims.d[2], dims.d[3]});
-  profile->setDimensions(input->getName(), nvinfer1::OptProfileSelector::kMAX, nvinfer1::Dims4{maxBatch, 3, dims.d[2], dims.d[3]});
+  nvinfer1::IOptimizationProfile* profile = p.builder->createOptimizationProfile();
+  const int maxBatch = dims.d[0] > 0 ? static_cast<int>(dims.d[0]) : options.maxBatchSize;
+  const int minBatch = dims.d[0] > 0 ? static_cast<int>(dims.d[0]) : 1;
+  const char* name = p.input->getName();
+  profile->setDimensions(name, nvinfer1::OptProfileSelector::kMIN, nvinfer1::Dims4{minBatch, 3, dims.d[2], dims.d[3]});
+  profile->setDimensions(name, nvinfer1::OptProfileSelector::kOPT, nvinfer1::Dims4{maxBatch, 3, dims.d[2], dims.d[3]});
+  profile->setDimensions(name, nvinfer1::OptProfileSelector::kMAX, nvinfer1::Dims4{maxBatch, 3, dims.d[2], dims.d[3]});
   config->addOptimizationProfile(profile);
+#if NV_TENSORRT_MAJOR < 11
   std::unique_ptr<Calibrator> calibrator;
-  if (options.precision == Precision::INT8) {
-    if (options.calibrationImages < 1) {
-      throw Error(ErrorCode::InvalidArgument, "precision 'int8' needs calibration images: give a folder of typical images as 'calibration'");
-    }
-    calibrator = std::make_unique<Calibrator>(options, dims.d[2], dims.d[3], cache + ".calibration");
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    config->setFlag(nvinfer1::BuilderFlag::kINT8);
-    config->setFlag(nvinfer1::BuilderFlag::kFP16);  // layers int8 cannot take fall back to fp16
-    config->setInt8Calibrator(calibrator.get());
-    config->setCalibrationProfile(profile);
-#pragma GCC diagnostic pop
+  switch (mode) {
+    case BuildMode::Fp16Flag:
+      config->setFlag(nvinfer1::BuilderFlag::kFP16);  // deprecated in favour of strongly typed networks, still honoured
+      break;
+    case BuildMode::Int8Calibrated:
+      checkCalibration(options.calibration.size(), options.calibrationImages, static_cast<int>(dims.d[2]), static_cast<int>(dims.d[3]), onnx);
+      calibrator = std::make_unique<Calibrator>(options, static_cast<int>(dims.d[2]), static_cast<int>(dims.d[3]), cache + ".calibration");
+      config->setInt8Calibrator(calibrator.get());
+      config->setCalibrationProfile(profile);
+      [[fallthrough]];
+    case BuildMode::Int8Explicit:
+      config->setFlag(nvinfer1::BuilderFlag::kINT8);
+      config->setFlag(nvinfer1::BuilderFlag::kFP16);  // layers int8 cannot take fall back to fp16
+      break;
+    case BuildMode::Fp32:
+    case BuildMode::StronglyTyped:
+      break;
   }
+#pragma GCC diagnostic pop
+#else
+  (void)mode;  // StronglyTyped: the ONNX's own types (buildMode refused what it cannot give)
+  (void)cache;
+#endif
   Progress progress;
   config->setProgressMonitor(&progress);
-  auto plan = std::unique_ptr<nvinfer1::IHostMemory>(builder->buildSerializedNetwork(*network, *config));
+  const BuildProgress::Scope building(buildProgress(), onnx);
+  auto plan = std::unique_ptr<nvinfer1::IHostMemory>(p.builder->buildSerializedNetwork(*p.network, *config));
   if (!plan) throw Error(ErrorCode::ModelLoad, "TensorRT could not build an engine from " + onnx + ": " + logger.last());
   const char* bytes = static_cast<const char*>(plan->data());
   return std::vector<char>(bytes, bytes + plan->size());
@@ -443,22 +503,31 @@ LoadedModel loadTensorRtModel(const std::string& path, const BackendOptions& opt
   }
   EDGE_CUDA_CHECK(cudaSetDevice(device));
   Logger logger;
-  std::vector<char> plan;
-  if (endsWith(path, ".onnx")) {
-    const std::string cache = cachePath(path, device, options, tensorRt().version);
-    std::ifstream cached(cache, std::ios::binary);
-    if (cached) {
-      plan = readFile(cache);
-    } else {
-      plan = buildEngine(path, cache, options, logger);
-      std::ofstream out(cache, std::ios::binary);  // best effort: a read-only folder just means no cache
-      if (out) out.write(plan.data(), static_cast<std::streamsize>(plan.size()));
-    }
-  } else {
-    plan = readFile(path);
+  if (!endsWith(path, ".onnx")) {
+    LoadedModel loaded;
+    loaded.backend = std::make_unique<TensorRtBackend>(readFile(path), device, options);
+    return loaded;
+  }
+  // The engine cache (engine_cache.h): parsed once to learn the input's shape for the key, and built
+  // from that parse when the cache has no usable engine.
+  Parsed parsed = parseOnnx(path, logger);
+  const std::string cache = enginePath(path, identifyOnnx(path), engineSettings(device, options, parsed.dims, tensorRt().version));
+  const auto build = [&] { return buildEngine(parsed, path, cache, options, logger); };
+  CachedEngine engine = loadOrBuildEngine(cache, build);
+  if (!engine.rejected.empty()) std::fprintf(stderr, "edge-classify: TensorRT: rebuilt the engine cache (%s)\n", engine.rejected.c_str());
+  if (engine.built && !engine.cached) {
+    std::fprintf(stderr, "edge-classify: TensorRT: could not write %s (a read-only folder?): the engine is used from memory and will be built again next time\n", cache.c_str());
   }
   LoadedModel loaded;
-  loaded.backend = std::make_unique<TensorRtBackend>(plan, device, options);
+  try {
+    loaded.backend = std::make_unique<TensorRtBackend>(engine.plan, device, options);
+  } catch (const Error& error) {
+    if (engine.built || error.code() != ErrorCode::ModelLoad) throw;
+    // a cached engine TensorRT cannot read (another build of TensorRT wrote it, or it is damaged): build it again
+    std::fprintf(stderr, "edge-classify: TensorRT: the cached engine %s could not be loaded (%s): rebuilding it\n", cache.c_str(), error.what());
+    engine = rebuildEngine(cache, build);
+    loaded.backend = std::make_unique<TensorRtBackend>(engine.plan, device, options);
+  }
   return loaded;
 }
 
