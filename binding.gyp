@@ -20,6 +20,7 @@
         "native/core/js_thread.cc",
         "native/core/team_governor.cc",
         "native/core/loader.cc",
+        "native/core/onnxruntime/library.cc",
         "native/core/tensorrt/library.cc",
         "native/core/tensorrt/engine_cache.cc",
         "native/core/tensorrt/build_plan.cc",

@@ -2,7 +2,7 @@
  * Contention benchmark (issue 12): batch-1 calls from JPEG bytes while 0, 1 or 2 busy neighbour
  * processes (`for(;;){}`, started and stopped here, each bounded in time) compete for the cores —
  * one caller in a loop, and 16 concurrent callers — for edge-classify with its defaults (the compute
- * team follows the free cores), with `threads: 1`, with passive OpenMP waiting, with the defaults
+ * team follows the free cores), on its onnxruntime backend (the ONNX export), with `threads: 1`, with passive OpenMP waiting, with the defaults
  * before issue 12 on this build (nice +10, OpenMP's active waiting, a fixed team), older builds
  * (`--previous`), onnxruntime-node + sharp, and transformers.js (its image-classification pipeline
  * on the same weights, exported to ONNX). Then a cgroup-like limit: the process given one core by
@@ -43,7 +43,7 @@ interface Measured {
 interface Config {
   impl: string;
   env: Record<string, string | undefined>;
-  kind: 'edge' | 'ort' | 'transformers.js';
+  kind: 'edge' | 'edge-onnxruntime' | 'ort' | 'transformers.js';
   lib?: string;
   threads?: number;
 }
@@ -56,10 +56,13 @@ async function measure(kind: string, modelName: string, lib: string, threads: nu
   let policy: unknown;
   // the compute team's state (this build's buildInfo().threads.team, takenCores, idleCores, teamChanges)
   let team = (): unknown => undefined;
-  if (kind === 'edge') {
+  if (kind === 'edge' || kind === 'edge-onnxruntime') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ec = require(lib) as typeof import('../lib/index');
-    const model = await ec.loadModel(path.join(fixtures, 'models', `${modelName}.torchscript`), { device: 'cpu', ...(threads ? (lib === require.resolve('../lib/index') ? { torch: { threads } } : { threads }) : {}) });
+    const model =
+      kind === 'edge-onnxruntime'
+        ? await ec.loadModel(path.join(fixtures, 'models', `${modelName}.onnx`), { backend: 'onnxruntime' })
+        : await ec.loadModel(path.join(fixtures, 'models', `${modelName}.torchscript`), { device: 'cpu', ...(threads ? (lib === require.resolve('../lib/index') ? { torch: { threads } } : { threads }) : {}) });
     call = () => model.classify(jpeg);
     policy = (ec.buildInfo() as { threads?: unknown }).threads ?? 'previous build';
     team = () => {
@@ -94,7 +97,7 @@ async function measure(kind: string, modelName: string, lib: string, threads: nu
   const one = await loop(1);
   const oneTeam = team();
   const many = await loop(16);
-  if (kind === 'edge') policy = { ...(policy as object), afterOneCaller: oneTeam, afterManyCallers: team() };
+  if (kind !== 'ort' && kind !== 'transformers.js') policy = { ...(policy as object), afterOneCaller: oneTeam, afterManyCallers: team() };
   return { one: one.latency, many: many.latency, manyImagesPerSecond: many.imagesPerSecond, manyEventLoopP99Ms: many.eventLoopP99Ms, policy };
 }
 
@@ -121,6 +124,8 @@ async function main() {
   const configs: Config[] = [
     { impl: 'edge-classify', env: {}, kind: 'edge', lib: current },
     { impl: 'edge-classify, threads: 1', env: {}, kind: 'edge', lib: current, threads: 1 },
+    // the same weights as ONNX on this build's onnxruntime backend (issue 21), where it is built
+    { impl: 'edge-classify (onnxruntime)', env: {}, kind: 'edge-onnxruntime', lib: current },
     // the JS thread's short time slice (native/core/js_thread.h), off by default
     { impl: 'edge-classify, EDGE_CLASSIFY_JS_SLICE_US=100', env: { EDGE_CLASSIFY_JS_SLICE_US: '100' }, kind: 'edge', lib: current },
     { impl: 'edge-classify, OMP_WAIT_POLICY=PASSIVE', env: { OMP_WAIT_POLICY: 'PASSIVE' }, kind: 'edge', lib: current },
@@ -138,7 +143,7 @@ async function main() {
   if (only) configs.splice(0, configs.length, ...configs.filter((c) => new RegExp(only).test(c.impl)));
   // a cgroup-like limit: the process given one core by taskset (no neighbours)
   const oneCore = os.availableParallelism() > 1 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-  const oneCoreConfigs: Config[] = [configs[0], configs[1], ...olderBuilds.flatMap((b) => [b, { ...b, impl: `${b.impl}, threads: 1`, threads: 1 }])];
+  const oneCoreConfigs: Config[] = [...configs.slice(0, 3), ...olderBuilds.flatMap((b) => [b, { ...b, impl: `${b.impl}, threads: 1`, threads: 1 }])];
   const cases = [
     ...neighbourCounts.map((n) => ({ n, what: `${n} busy neighbour${n === 1 ? '' : 's'}`, prefix: [] as string[], configs })),
     ...(oneCore && !args.includes('--no-one-core') ? [{ n: 0, what: '1 core (taskset -c 0)', prefix: ['taskset', '-c', '0'], configs: oneCoreConfigs }] : []),

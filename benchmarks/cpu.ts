@@ -1,6 +1,7 @@
 /**
  * CPU benchmark (issue 2): resnet18 and mobilenet_v3_small at 224x224, batch 1/8/32, side by side in one run:
- *   (a) edge-classify classify() from a decoded frame and from JPEG bytes;
+ *   (a) edge-classify classify() from a decoded frame and from JPEG bytes, on libtorch (the TorchScript) and,
+ *       where this build has it, on its onnxruntime backend (the ONNX export: same weights);
  *   (b) PyTorch in Python running the same TorchScript with cv2 preprocessing;
  *   (c) onnxruntime-node on the same model exported to ONNX, with sharp resize + JS normalisation;
  *   (d) preprocessing alone, a 1920x1080 decoded frame to a 224x224 letterbox: edge-classify vs sharp + JS
@@ -12,7 +13,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { loadModel, type ModelMetadata } from '../lib/index';
+import { buildInfo, loadModel, type ModelMetadata } from '../lib/index';
 import { loadOrt, sharpPipeline } from './lib/peers';
 import { type Row, stageTimer, time, writeResults } from './lib/report';
 
@@ -52,6 +53,8 @@ async function main() {
     const model = await loadModel(file, { device: 'cpu', torch: { threads } });
     const m = model.info.metadata;
     (pyJob.models as Record<string, unknown>)[name] = { path: file, width: m.input.width, height: m.input.height, resize: m.resize, mean: m.mean, std: m.std };
+    const onnx = path.join(fixtures, 'models', `${name}.onnx`);
+    const onOrt = buildInfo().onnxruntimeAvailable ? await loadModel(onnx, { backend: 'onnxruntime' }) : undefined;
     const session = await ort.InferenceSession.create(path.join(fixtures, 'models', `${name}.onnx`), { intraOpNumThreads: threads, interOpNumThreads: 1 });
     for (const n of BATCHES) {
       const { run: timed, stages } = stageTimer(model);
@@ -59,6 +62,13 @@ async function main() {
       push({ case: 'classify raw frame', impl: 'edge-classify', model: name, batch: n, stats, stages: stages.medians() });
       stats = await time(() => timed(Array(n).fill(jpeg)), { minMs });
       push({ case: 'classify JPEG bytes', impl: 'edge-classify', model: name, batch: n, stats, stages: stages.medians() });
+      if (onOrt) {
+        const o = stageTimer(onOrt);
+        stats = await time(() => o.run(Array(n).fill(raw)), { minMs });
+        push({ case: 'classify raw frame', impl: 'edge-classify (onnxruntime)', model: name, batch: n, stats, stages: o.stages.medians() });
+        stats = await time(() => o.run(Array(n).fill(jpeg)), { minMs });
+        push({ case: 'classify JPEG bytes', impl: 'edge-classify (onnxruntime)', model: name, batch: n, stats, stages: o.stages.medians() });
+      }
       const tensor = new Float32Array(n * 3 * m.input.width * m.input.height);
       for (const [label, input] of [['classify raw frame', raw], ['classify JPEG bytes', jpeg]] as const) {
         push({
@@ -72,6 +82,7 @@ async function main() {
       }
     }
     await model.dispose();
+    await onOrt?.dispose();
     await session.release();
   }
 
@@ -97,7 +108,7 @@ async function main() {
     'cpu',
     `edge-classify on CPU (${os.cpus()[0]?.model}, ${os.cpus().length} cores)`,
     rows,
-    { torchPython: py.torch, cv2: py.cv2, onnxruntime: ort.env.versions?.node, sharp: sharp.versions.sharp, threads },
+    { torchPython: py.torch, cv2: py.cv2, onnxruntime: ort.env.versions?.node, edgeOnnxruntime: buildInfo().onnxruntimeVersion, sharp: sharp.versions.sharp, threads },
     (r) => (r.impl === 'edge-classify' ? undefined : ours(r)),
   );
 }

@@ -7,7 +7,7 @@
  * disposed before the error is thrown.
  */
 import { usesGpuDecode } from './backends/gpu-decode';
-import { calibrationTensor, prefersTensorRt } from './backends/tensorrt';
+import { calibrationTensor, prefersOnnx } from './backends/tensorrt';
 import { EdgeClassifyError, fromNative, ModelMismatchError } from './errors';
 import { completeMetadata } from './metadata/complete';
 import { findMetadata, readOnnxProps } from './metadata/find';
@@ -46,7 +46,7 @@ export async function loadParts(modelPath: unknown, options: unknown): Promise<L
   if (typeof modelPath !== 'string' || modelPath === '') throw invalid('modelPath', 'a non-empty path string', modelPath);
   const o = resolveLoadOptions(options);
   const { binding } = native();
-  const file = resolveModelFile(modelPath, prefersTensorRt(binding.buildInfo(), o.backend, o.device));
+  const file = resolveModelFile(modelPath, prefersOnnx(binding.buildInfo(), o.backend, o.device));
   // TensorRT sizes its optimisation profile by maxBatchSize: the device's default is known before the load
   const loadBatch = batching(o.batching, o.backend === 'tensorrt' || o.device.startsWith('cuda')).maxBatchSize;
   const calibration =

@@ -111,12 +111,15 @@ export type MetadataSource = 'torchscript' | 'onnx' | 'sidecar' | 'roboflow' | '
  */
 export interface LoadOptions<T extends Task = Task> {
   /**
-   * `'torch'`: libtorch (TorchScript files). `'tensorrt'`: TensorRT 10 on CUDA (ONNX models, built into
-   * an engine cached beside them, or serialized `.engine` / `.plan` files). `'auto'` (default): TensorRT
-   * for ONNX / engine files, libtorch otherwise. Without TensorRT, `'tensorrt'` rejects with
-   * UnsupportedError saying how to install it.
+   * `'torch'`: libtorch (TorchScript files). `'onnxruntime'`: ONNX Runtime on the CPU (ONNX models; the
+   * library is found at run time: onnxruntime-node's, a pip wheel's, or `EDGE_ONNXRUNTIME_LIB`).
+   * `'tensorrt'`: TensorRT 10 or 11 on CUDA (ONNX models, built into an engine cached beside them, or
+   * serialized `.engine` / `.plan` files). `'auto'` (default): for an ONNX file, ONNX Runtime on the CPU
+   * (device `'cpu'`, or `'auto'` where TensorRT is not ready) and TensorRT otherwise; TensorRT for engine
+   * files; libtorch for TorchScript. A backend that is missing rejects with UnsupportedError saying how
+   * to install it.
    */
-  backend?: 'auto' | 'torch' | 'tensorrt';
+  backend?: 'auto' | 'torch' | 'onnxruntime' | 'tensorrt';
   /** Default `'auto'`. */
   device?: Device;
   /**
@@ -445,7 +448,7 @@ export interface WorkflowBlockOutput {
 export interface ModelInfo {
   /** The model file that was loaded. */
   path: string;
-  backend: 'torch' | 'tensorrt';
+  backend: 'torch' | 'onnxruntime' | 'tensorrt';
   /** The device the model runs on, e.g. `'cpu'` or `'cuda:0'`. */
   device: string;
   metadata: ModelMetadata;
@@ -520,7 +523,19 @@ export interface BuildInfo {
   tensorrtLibrary: string | null;
   /** Why TensorRT is not available, and how to install it. */
   tensorrtError?: string;
-  /** Backends compiled in: 'torch', and 'tensorrt' when built with TensorRT's headers. */
+  /** The onnxruntime backend was compiled in (with ONNX Runtime's C API headers; the library comes at run time). */
+  onnxruntime: boolean;
+  /** The C API version the backend was compiled against (ORT_API_VERSION, e.g. 21); null without the backend. */
+  onnxruntimeApiVersion: number | null;
+  /** The backend is compiled in and a library serving its C API version was found. */
+  onnxruntimeAvailable: boolean;
+  /** Version of the ONNX Runtime library found, e.g. "1.30.0"; null when none was opened. */
+  onnxruntimeVersion: string | null;
+  /** The library file opened (e.g. onnxruntime-node's bin/napi-v6/linux/x64/libonnxruntime.so.1); null when none. */
+  onnxruntimeLibrary: string | null;
+  /** Why the onnxruntime backend is not available: each place tried and what it held, and the ways to provide it. */
+  onnxruntimeError?: string;
+  /** Backends compiled in: 'torch', 'onnxruntime' with ONNX Runtime's headers, 'tensorrt' with TensorRT's. */
   backends: string[];
   /** The process's compute threads and why (see the README's "Threads and priority"). */
   threads: {

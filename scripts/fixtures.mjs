@@ -17,7 +17,7 @@ const log = (m) => console.error(`fixtures: ${m}`);
 
 function hasStack(python) {
   try {
-    execFileSync(python, ['-c', 'import torch, cv2, sklearn, skimage, numpy, requests, ftfy, regex, tqdm'], { stdio: 'ignore' });
+    execFileSync(python, ['-c', 'import torch, cv2, sklearn, skimage, numpy, onnx, onnxruntime, requests, ftfy, regex, tqdm'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;

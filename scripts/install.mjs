@@ -3,6 +3,7 @@
 //   --force     rebuild even when a binary loads
 //   --prebuild  build, then copy the binary into prebuilds/ (node-gyp-build's layout)
 //   --sanitize  an ASan + UBSan build into build-asan/ (scripts/asan-suite.sh loads it)
+//   --without-onnxruntime  a build without the onnxruntime backend into build-no-ort/ (its error is tested)
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,7 +27,7 @@ function existingBinaryLoads() {
   }
 }
 
-if (!args.has('--force') && !args.has('--prebuild') && !args.has('--sanitize') && existingBinaryLoads()) process.exit(0);
+if (!args.has('--force') && !args.has('--prebuild') && !args.has('--sanitize') && !args.has('--without-onnxruntime') && existingBinaryLoads()) process.exit(0);
 
 const torch = findLibtorch({ install: true, log });
 if (!torch) {
@@ -43,8 +44,11 @@ if (sanitize) defines.push('--CDEDGE_SANITIZE=ON');
 if (torch.torchDir) defines.push(`--CDTorch_DIR=${torch.torchDir}`);
 if (process.env.EDGE_CUDA) defines.push(`--CDEDGE_CUDA=${process.env.EDGE_CUDA}`);
 if (process.env.EDGE_CUDA_ARCHITECTURES) defines.push(`--CDEDGE_CUDA_ARCHITECTURES=${process.env.EDGE_CUDA_ARCHITECTURES}`);
+// --without-onnxruntime: a second binary in build-no-ort/ without the onnxruntime backend (CI checks its error)
+const withoutOrt = args.has('--without-onnxruntime');
+if (withoutOrt || process.env.EDGE_ONNXRUNTIME === 'OFF') defines.push('--CDEDGE_ONNXRUNTIME=OFF');
 try {
-  execFileSync(process.execPath, [cmakeJs, 'compile', '--out', sanitize ? 'build-asan' : 'build', ...defines], {
+  execFileSync(process.execPath, [cmakeJs, 'compile', '--out', sanitize ? 'build-asan' : withoutOrt ? 'build-no-ort' : 'build', ...defines], {
     cwd: root,
     stdio: 'inherit',
     env: { CMAKE_BUILD_PARALLEL_LEVEL: String(os.availableParallelism()), ...process.env },

@@ -5,8 +5,8 @@
 //   identical input tensor: full-precision confidences within 1e-5 of PyTorch's;
 //   end to end: same top class, confidences within 2e-3.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, type Model, type ModelMetadata, type SingleLabelResult } from '../lib/index.mjs';
-import { argmax, fixtureModel, maxAbsDiff, photos, readTensor, reference, scratchFile, writeTensor } from './helpers';
+import { loadModel, type Model, type ModelMetadata } from '../lib/index.mjs';
+import { expectLikePython, fixtureModel, maxAbsDiff, photos, readTensor, reference, scratchFile, writeTensor } from './helpers';
 
 const MODES: [ModelMetadata['resize'], ModelMetadata['pad']][] = [
   ['stretch', 'black'],
@@ -90,22 +90,7 @@ describe('inference matches PyTorch', () => {
 describe('end to end matches the Python pipeline', () => {
   for (const file of ['resnet18.torchscript', 'mobilenet_v3_small.torchscript', 'bgr.torchscript']) {
     it(`${file}: same top class, confidences within 2e-3, on every photo`, async () => {
-      const model = await open(file, {});
-      const m = model.info.metadata;
-      const perPlane = (v: number[]) => (m.channel_order === 'bgr' ? [...v].reverse() : v);
-      const all = photos();
-      const jobs = all.map((p) => ({
-        op: 'classify', model: fixtureModel(file), image: p.path, width: m.input.width, height: m.input.height,
-        resize: m.resize, pad: m.pad, mean: perPlane(m.mean), std: perPlane(m.std), channel_order: m.channel_order, activation: 'softmax',
-      }));
-      const theirs = reference<{ scores: number[]; top: number }>(jobs);
-      for (let i = 0; i < all.length; i++) {
-        const r = (await model.classify(all[i].path, { fullPrecision: true })) as SingleLabelResult;
-        const ours = new Float64Array(m.class_names.length);
-        for (const p of r.predictions) ours[p.class_id] = p.confidence;
-        expect(argmax(ours), all[i].file).toBe(theirs[i].top);
-        expect(maxAbsDiff(ours, theirs[i].scores), all[i].file).toBeLessThan(2e-3);
-      }
+      await expectLikePython(await open(file, {}), fixtureModel(file));
     });
   }
 });

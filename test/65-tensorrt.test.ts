@@ -32,7 +32,7 @@ function fakeTensorRt(version: number, major = 10): string {
 function probe(libDir: string) {
   const script = `
     const { buildInfo, loadModel } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'index.js'))});
-    loadModel(${JSON.stringify(fixtureModel('resnet18.onnx'))}).then(
+    loadModel(${JSON.stringify(fixtureModel('resnet18.onnx'))}, { backend: 'tensorrt' }).then(
       () => console.log(JSON.stringify({ info: buildInfo(), loaded: true })),
       (e) => console.log(JSON.stringify({ info: buildInfo(), error: e.name, message: e.message })));`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, EDGE_TENSORRT_LIB_DIR: libDir } });
@@ -50,8 +50,8 @@ describe('TensorRT, not installed here', { skip: installed && 'TensorRT is insta
     expect(info.backends).toContain('torch');
   });
 
-  it("backend 'tensorrt', or 'auto' with an ONNX model, rejects with UnsupportedError saying how to install it", async () => {
-    for (const [file, options] of [[fixtureModel('resnet18.onnx'), {}], [fixtureModel('resnet18.onnx'), { backend: 'tensorrt' }], [digitsModel, { backend: 'tensorrt' }]] as const) {
+  it("backend 'tensorrt', or 'auto' with an ONNX model on CUDA, rejects with UnsupportedError saying how to install it", async () => {
+    for (const [file, options] of [[fixtureModel('resnet18.onnx'), { device: 'cuda' }], [fixtureModel('resnet18.onnx'), { backend: 'tensorrt' }], [digitsModel, { backend: 'tensorrt' }]] as const) {
       const error = await loadModel(file, options).catch((e: unknown) => e);
       expect(error, file).toBeInstanceOf(UnsupportedError);
       expect((error as Error).message).toMatch(/libnvinfer\.so\.10/);
@@ -59,9 +59,20 @@ describe('TensorRT, not installed here', { skip: installed && 'TensorRT is insta
     }
   });
 
-  it("an ONNX model on backend 'torch' is a ModelLoadError that names the right backend", async () => {
+  it("'auto' with an ONNX model on the CPU: onnxruntime where it is ready (test/67-onnxruntime.test.ts), else TensorRT's error", async () => {
+    const loaded = await loadModel(fixtureModel('resnet18.onnx')).catch((e: unknown) => e);
+    if (info.onnxruntimeAvailable) {
+      expect((loaded as { info: { backend: string } }).info.backend).toBe('onnxruntime');
+      await (loaded as { dispose(): Promise<void> }).dispose();
+    } else {
+      expect(loaded).toBeInstanceOf(UnsupportedError);
+      expect((loaded as Error).message).toMatch(/libnvinfer\.so\.10/);
+    }
+  });
+
+  it("an ONNX model on backend 'torch' is a ModelLoadError that names the right backends", async () => {
     await expect(loadModel(fixtureModel('resnet18.onnx'), { backend: 'torch' })).rejects.toThrow(ModelLoadError);
-    await expect(loadModel(fixtureModel('resnet18.onnx'), { backend: 'torch' })).rejects.toThrow(/backend 'tensorrt'/);
+    await expect(loadModel(fixtureModel('resnet18.onnx'), { backend: 'torch' })).rejects.toThrow(/backend 'onnxruntime' \(the CPU\) or 'tensorrt'/);
     await expect(loadModel(digitsModel, { backend: 'tensorflow' as never })).rejects.toThrow(/options\.backend/);
   });
 

@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
+import type { Model, SingleLabelResult } from '../lib/index.mjs';
 
 export const root = path.resolve(__dirname, '..');
 export const fixtures = path.join(root, 'test', '.fixtures');
@@ -86,4 +88,27 @@ export function seeded(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * End to end against the Python pipeline (OpenCV preprocessing, then `file` run by PyTorch or, for an
+ * .onnx file, by onnxruntime): the same top class and confidences within `tolerance`, on every photo.
+ */
+export async function expectLikePython(model: Model, file: string, tolerance = 2e-3): Promise<void> {
+  const m = model.info.metadata;
+  const perPlane = (v: number[]) => (m.channel_order === 'bgr' ? [...v].reverse() : v);
+  const all = photos();
+  const theirs = reference<{ scores: number[]; top: number }>(
+    all.map((p) => ({
+      op: 'classify', model: file, image: p.path, width: m.input.width, height: m.input.height,
+      resize: m.resize, pad: m.pad, mean: perPlane(m.mean), std: perPlane(m.std), channel_order: m.channel_order, activation: 'softmax',
+    })),
+  );
+  for (let i = 0; i < all.length; i++) {
+    const r = (await model.classify(all[i].path, { fullPrecision: true })) as SingleLabelResult;
+    const ours = new Float64Array(m.class_names.length);
+    for (const p of r.predictions) ours[p.class_id] = p.confidence;
+    expect(argmax(ours), all[i].file).toBe(theirs[i].top);
+    expect(maxAbsDiff(ours, theirs[i].scores), all[i].file).toBeLessThan(tolerance);
+  }
 }

@@ -16,9 +16,12 @@ import type { ModelMetadata } from '../types';
 /** Most calibration images used. */
 const MAX_CALIBRATION_IMAGES = 1000;
 
-/** 'auto' prefers TensorRT (a folder's ONNX file) on CUDA when this build and machine have TensorRT. */
-export function prefersTensorRt(build: ReturnType<NativeBinding['buildInfo']>, backend: 'auto' | 'torch' | 'tensorrt', device: string): boolean {
-  return backend === 'tensorrt' || (backend === 'auto' && build.tensorrt && build.tensorrtAvailable && build.cudaAvailable && device !== 'cpu');
+/**
+ * A model folder's ONNX file is taken over its TorchScript one for backends 'tensorrt' and 'onnxruntime',
+ * and by 'auto' on CUDA when this build and machine have TensorRT (on the CPU, 'auto' keeps TorchScript).
+ */
+export function prefersOnnx(build: ReturnType<NativeBinding['buildInfo']>, backend: 'auto' | 'torch' | 'onnxruntime' | 'tensorrt', device: string): boolean {
+  return backend === 'tensorrt' || backend === 'onnxruntime' || (backend === 'auto' && build.tensorrt && build.tensorrtAvailable && build.cudaAvailable && device !== 'cpu');
 }
 
 /** int8 calibration images as the model's input tensor (its metadata must be readable before the load). */

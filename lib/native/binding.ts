@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
+import { onnxRuntimeCandidates } from '../backends/onnxruntime';
 import { BindingError } from '../errors';
 import type { BuildInfo, EngineBuildProgress, PixelFormat } from '../types';
 
@@ -186,7 +187,7 @@ export interface NativeModel {
   dispose(): Promise<void>;
   /** The TorchScript extra file `metadata.json`, or null. */
   readonly metadata: string | null;
-  readonly backend: 'torch' | 'tensorrt';
+  readonly backend: 'torch' | 'onnxruntime' | 'tensorrt';
   readonly device: string;
   /** The backend decodes JPEGs on the GPU. */
   readonly gpuDecode: boolean;
@@ -194,7 +195,7 @@ export interface NativeModel {
 
 /** What the native loader takes, already validated (flat: the C++ side has one options struct). */
 export interface NativeLoadOptions {
-  backend: 'auto' | 'torch' | 'tensorrt';
+  backend: 'auto' | 'torch' | 'onnxruntime' | 'tensorrt';
   maxBatchSize: number;
   workspaceMb: number;
   device: string;
@@ -227,6 +228,8 @@ export interface NativeBinding {
   _setReplyFault(position: number): void;
   /** [sync] Test hook: the allocator's free memory back to the system (glibc malloc_trim), so that RSS shows what is held. */
   _trimMemory(): void;
+  /** [sync] Where ONNX Runtime's library may be, looked at before the loader's path; only before its first use. */
+  setOnnxRuntimeCandidates(files: string[]): void;
   /** [sync] What the binary was built with. */
   buildInfo(): Omit<BuildInfo, 'binary'>;
   /** [sync] This process's TensorRT engine builds: how many ended, and the one running (phases and steps as TensorRT reports them). */
@@ -254,6 +257,7 @@ export function native(): { binding: NativeBinding; file: string } {
     file = override ? path.resolve(override) : nodeGypBuild.resolve(packageRoot);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const binding = (override ? require(file) : nodeGypBuild(packageRoot)) as NativeBinding;
+    binding.setOnnxRuntimeCandidates(onnxRuntimeCandidates());
     cached = { binding, file };
     // Nothing may run in native threads while the C++ runtime tears libtorch down after 'exit'.
     if (isMainThread) process.once('exit', () => binding.shutdown());

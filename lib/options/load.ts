@@ -14,7 +14,7 @@ const COMMON_KEYS = ['backend', 'device', 'precision', 'task', 'batching', 'meta
 const DEVICE = /^(auto|cpu|cuda(:\d+)?)$/;
 
 export interface ResolvedLoadOptions {
-  backend: 'auto' | 'torch' | 'tensorrt';
+  backend: 'auto' | 'torch' | 'onnxruntime' | 'tensorrt';
   device: string;
   precision: 'fp32' | 'fp16' | 'int8';
   /** The task the caller expects, if given. */
@@ -38,7 +38,7 @@ export function resolveLoadOptions(options: unknown): ResolvedLoadOptions {
   const o = optionsObject('options', options, [...COMMON_KEYS, ...Object.keys(RENAMED_LOAD_OPTIONS)]);
   const device = o.device === undefined ? 'auto' : o.device;
   if (typeof device !== 'string' || !DEVICE.test(device)) throw invalid('options.device', "'auto', 'cpu', 'cuda' or 'cuda:N'", device);
-  const backend = o.backend === undefined ? 'auto' : oneOf('options.backend', o.backend, ['auto', 'torch', 'tensorrt'] as const);
+  const backend = o.backend === undefined ? 'auto' : oneOf('options.backend', o.backend, ['auto', 'torch', 'onnxruntime', 'tensorrt'] as const);
   const precision = o.precision === undefined ? 'fp32' : oneOf('options.precision', o.precision, ['fp32', 'fp16', 'int8'] as const);
   const task = o.task === undefined ? undefined : oneOf('options.task', o.task, ['single-label', 'multi-label'] as const);
   if (o.metadata !== undefined && !isPlainObject(o.metadata)) throw invalid('options.metadata', 'an object', o.metadata);

@@ -16,6 +16,7 @@
 #include "../core/js_thread.h"
 #include "../core/loader.h"
 #include "../core/scheduler.h"
+#include "../core/onnxruntime/library.h"
 #include "../core/tensorrt/build_progress.h"
 #include "../core/tensorrt/library.h"
 #include "results_js.h"
@@ -190,6 +191,20 @@ Napi::Value preprocessFrames(const Napi::CallbackInfo& info) {
       {info[0]});
 }
 
+// setOnnxRuntimeCandidates(files): where ONNX Runtime's library may be (the JS side resolves
+// onnxruntime-node's), before the first use opens it.
+Napi::Value setOnnxRuntimeCandidates(const Napi::CallbackInfo& info) {
+  std::vector<std::string> files;
+  if (info.Length() > 0 && info[0].IsArray()) {
+    const Napi::Array list = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      if (list.Get(i).IsString()) files.push_back(list.Get(i).As<Napi::String>().Utf8Value());
+    }
+  }
+  edge::setOnnxRuntimeCandidates(std::move(files));
+  return info.Env().Undefined();
+}
+
 // buildInfo() -> what this binary was built with and can use right now.
 Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -205,9 +220,24 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   if (!trt.available) out.Set("tensorrtError", trt.error);
   out.Set("tensorrtLibrary", trt.library.empty() ? env.Null() : Napi::Value(Napi::String::New(env, trt.library)));
   out.Set("tensorrtBuiltMajor", edge::tensorRtBuiltMajor() ? Napi::Value(Napi::Number::New(env, edge::tensorRtBuiltMajor())) : env.Null());
+  const edge::OnnxRuntimeLibrary& ort = edge::onnxRuntime();
+  out.Set("onnxruntime", edge::onnxRuntimeBuilt());
+  out.Set("onnxruntimeApiVersion", edge::onnxRuntimeApiVersion() ? Napi::Value(Napi::Number::New(env, edge::onnxRuntimeApiVersion())) : env.Null());
+  const bool ortReady = ort.available && edge::onnxRuntimeBuilt();
+  out.Set("onnxruntimeAvailable", ortReady);
+  out.Set("onnxruntimeVersion", ort.version.empty() ? env.Null() : Napi::Value(Napi::String::New(env, ort.version)));
+  out.Set("onnxruntimeLibrary", ort.library.empty() ? env.Null() : Napi::Value(Napi::String::New(env, ort.library)));
+  if (!ort.available) {
+    out.Set("onnxruntimeError", ort.error);
+  } else if (!edge::onnxRuntimeBuilt()) {
+    out.Set("onnxruntimeError", "ONNX Runtime " + ort.version + " is installed (" + ort.library +
+                                    "), but this build lacks the onnxruntime backend: rebuild with its headers "
+                                    "(bash scripts/onnxruntime-headers.sh && npm run build:native)");
+  }
   Napi::Array backends = Napi::Array::New(env);
-  backends.Set(0u, "torch");
-  if (edge::tensorRtBuilt()) backends.Set(1u, "tensorrt");
+  backends.Set(backends.Length(), "torch");
+  if (edge::onnxRuntimeBuilt()) backends.Set(backends.Length(), "onnxruntime");
+  if (edge::tensorRtBuilt()) backends.Set(backends.Length(), "tensorrt");
   out.Set("backends", backends);
   const edge::ThreadPolicy& policy = edge::threadPolicy();
   Napi::Object threads = Napi::Object::New(env);
@@ -287,6 +317,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadModel", Napi::Function::New<loadModel>(env, "loadModel"));
   exports.Set("buildInfo", Napi::Function::New<buildInfo>(env, "buildInfo"));
   exports.Set("shutdown", Napi::Function::New<shutdown>(env, "shutdown"));
+  exports.Set("setOnnxRuntimeCandidates", Napi::Function::New<setOnnxRuntimeCandidates>(env, "setOnnxRuntimeCandidates"));
   exports.Set("tensorrtBuildProgress", Napi::Function::New<tensorRtBuildProgress>(env, "tensorrtBuildProgress"));
   exports.Set("preprocess", Napi::Function::New<preprocessFrames>(env, "preprocess"));
   exports.Set("labels", Napi::Function::New<makeLabels>(env, "labels"));

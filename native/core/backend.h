@@ -22,7 +22,7 @@ using InputWriter = std::function<void(float* input)>;
 enum class Precision { FP32, FP16, INT8 };  // INT8: TensorRT only, calibrated
 
 struct BackendOptions {
-  std::string backend = "auto";  // "auto", "torch" or "tensorrt" (see loader.h)
+  std::string backend = "auto";  // "auto", "torch", "onnxruntime" or "tensorrt" (see loader.h)
   std::string device = "cpu";  // "cpu", "cuda", "cuda:N" or "auto"
   int threads = 0;             // intra-op threads for CPU inference, 0 = backend default
   bool optimize = true;        // apply the backend's inference optimisations (freezing, fusion)
@@ -88,6 +88,15 @@ class Backend {
   virtual std::optional<std::pair<size_t, size_t>> deviceMemory() const { return std::nullopt; }
   virtual std::string name() const = 0;    // e.g. "torch"
   virtual std::string device() const = 0;  // e.g. "cpu", "cuda:0"
+};
+
+// What a backend's loader gives: the backend, and the metadata the model file carries, if any. Every
+// loader (torch_backend.h, onnxruntime/ort_backend.h, tensorrt/trt_backend.h) returns one: the rest of
+// the core, the scheduler and the addon know backends only through this header, so that a build can
+// leave any backend out (see the README's "A build without libtorch").
+struct LoadedModel {
+  std::unique_ptr<Backend> backend;
+  std::string metadataJson;  // the TorchScript extra file "metadata.json", empty if absent
 };
 
 }  // namespace edge

@@ -1,7 +1,11 @@
 #include "loader.h"
 
 #include "error.h"
+#include "onnxruntime/library.h"
 #include "tensorrt/library.h"
+#ifdef EDGE_WITH_ONNXRUNTIME
+#include "onnxruntime/ort_backend.h"
+#endif
 #ifdef EDGE_WITH_TENSORRT
 #include "tensorrt/trt_backend.h"
 #endif
@@ -20,6 +24,49 @@ bool isTensorRtFile(const std::string& path) {
 
 }  // namespace
 
+bool onnxRuntimeBuilt() {
+#ifdef EDGE_WITH_ONNXRUNTIME
+  return true;
+#else
+  return false;
+#endif
+}
+
+namespace {
+
+LoadedModel loadWithOnnxRuntime(const std::string& path, const BackendOptions& options) {
+  const std::string rebuild =
+      "rebuild edge-classify with ONNX Runtime's headers (bash scripts/onnxruntime-headers.sh && npm run build:native)";
+  if (!endsWith(path, ".onnx")) {
+    throw Error(ErrorCode::ModelLoad, path + " is not an ONNX model (.onnx): backend 'onnxruntime' runs ONNX files; "
+                                             "TorchScript runs on backend 'torch'");
+  }
+  const OnnxRuntimeLibrary& ort = onnxRuntime();
+  if (!ort.available) {
+    throw Error(ErrorCode::Unsupported, ort.error + (onnxRuntimeBuilt() ? "" : ". This build also lacks the onnxruntime backend: " + rebuild));
+  }
+  if (!onnxRuntimeBuilt()) {
+    throw Error(ErrorCode::Unsupported, "ONNX Runtime " + ort.version + " is installed (" + ort.library +
+                                            "), but this build of edge-classify lacks the onnxruntime backend: " + rebuild);
+  }
+#ifdef EDGE_WITH_ONNXRUNTIME
+  return loadOnnxRuntimeModel(path, options);
+#else
+  return {};
+#endif
+}
+
+// backend 'auto' for an ONNX file: ONNX Runtime where it is ready, on the CPU (device 'cpu', or 'auto'
+// where TensorRT is not ready), in fp32; TensorRT otherwise (a CUDA device, fp16, int8), with its own
+// error where it is missing.
+bool autoPicksOnnxRuntime(const std::string& path, const BackendOptions& options) {
+  if (!endsWith(path, ".onnx") || options.precision != Precision::FP32 || !onnxRuntimeBuilt() || !onnxRuntime().available) return false;
+  const bool cpu = options.device == "cpu" || (options.device == "auto" && !(tensorRtBuilt() && tensorRt().available));
+  return cpu;
+}
+
+}  // namespace
+
 bool tensorRtBuilt() {
 #ifdef EDGE_WITH_TENSORRT
   return true;
@@ -30,8 +77,11 @@ bool tensorRtBuilt() {
 
 LoadedModel loadModel(const std::string& path, const BackendOptions& options) {
   const bool trtFile = isTensorRtFile(path);
-  if (options.backend != "auto" && options.backend != "torch" && options.backend != "tensorrt") {
-    throw Error(ErrorCode::InvalidArgument, "unknown backend '" + options.backend + "'; use 'auto', 'torch' or 'tensorrt'");
+  if (options.backend != "auto" && options.backend != "torch" && options.backend != "tensorrt" && options.backend != "onnxruntime") {
+    throw Error(ErrorCode::InvalidArgument, "unknown backend '" + options.backend + "'; use 'auto', 'torch', 'onnxruntime' or 'tensorrt'");
+  }
+  if (options.backend == "onnxruntime" || (options.backend == "auto" && autoPicksOnnxRuntime(path, options))) {
+    return loadWithOnnxRuntime(path, options);
   }
   if (options.backend == "tensorrt" || (options.backend == "auto" && trtFile)) {
     const TensorRtLibrary& trt = tensorRt();
@@ -59,8 +109,8 @@ LoadedModel loadModel(const std::string& path, const BackendOptions& options) {
     throw Error(ErrorCode::Unsupported, "precision 'int8' needs backend 'tensorrt' (TensorRT calibrates an int8 engine from an ONNX model)");
   }
   if (trtFile) {
-    throw Error(ErrorCode::ModelLoad, path + " is an ONNX model or TensorRT engine: it runs on backend 'tensorrt' (TensorRT 10 on "
-                                             "a CUDA GPU); libtorch loads TorchScript files");
+    throw Error(ErrorCode::ModelLoad, path + " is an ONNX model or TensorRT engine: it runs on backend 'onnxruntime' (the CPU) or "
+                                             "'tensorrt' (TensorRT on a CUDA GPU); libtorch loads TorchScript files");
   }
   return loadTorchModel(path, options);
 }

@@ -1,7 +1,9 @@
 // Loads a model with the backend its file and the options call for:
 //   TorchScript (.torchscript/.pt/...) -> libtorch (CPU or CUDA);
-//   ONNX (.onnx) or a serialized engine (.engine/.plan) -> TensorRT (CUDA);
-//   backend "auto" picks TensorRT for ONNX/engine files, libtorch otherwise.
+//   ONNX (.onnx) -> ONNX Runtime (CPU) or TensorRT (CUDA);
+//   a serialized engine (.engine/.plan) -> TensorRT (CUDA);
+//   backend "auto": for ONNX, ONNX Runtime on the CPU (device 'cpu', or 'auto' where TensorRT is not
+//   ready), TensorRT otherwise; TensorRT for engine files; libtorch for TorchScript.
 // Throws edge::Error with what to do when the backend cannot be had.
 #pragma once
 
@@ -16,5 +18,8 @@ LoadedModel loadModel(const std::string& path, const BackendOptions& options);
 
 // True when the TensorRT backend was compiled in (it still needs the libraries at run time).
 bool tensorRtBuilt();
+
+// True when the onnxruntime backend was compiled in (it still needs the library at run time).
+bool onnxRuntimeBuilt();
 
 }  // namespace edge

@@ -8,11 +8,6 @@
 
 namespace edge {
 
-struct LoadedModel {
-  std::unique_ptr<Backend> backend;
-  std::string metadataJson;  // the TorchScript extra file "metadata.json", empty if absent
-};
-
 // Loads a TorchScript file. Throws edge::Error(ModelLoad) with a message that
 // says what to fix when the file is missing, empty or not TorchScript, and
 // edge::Error(Unsupported) when the device cannot be used.

@@ -1,5 +1,6 @@
 """Independent reference for the parity tests: OpenCV + numpy preprocessing and the
-same TorchScript model run by PyTorch. Shares no code with the library.
+same TorchScript model run by PyTorch, or the same ONNX model by onnxruntime (a "model"
+ending in .onnx). Shares no code with the library.
 
 Protocol: a JSON array of jobs on stdin, a JSON array of results on stdout (one per
 job, same order). A job that fails gives {"ok": false, "error": "..."}; the others
@@ -141,7 +142,14 @@ def metadata_of(file, embedded):
 
 
 def load_model(path):
-    """(module, metadata), cached per path."""
+    """(module, metadata), cached per path; an .onnx file gives an onnxruntime session (CPU)."""
+    if path not in _models and path.endswith(".onnx"):
+        import onnx
+        import onnxruntime
+
+        props = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        _models[path] = (session, metadata_of(path, props.get("metadata.json", "")))
     if path not in _models:
         import torch
 
@@ -157,8 +165,11 @@ def run_model(path, x, activation):
     import torch
 
     module, _ = load_model(path)
-    with torch.inference_mode():
-        out = module(torch.from_numpy(x))
+    if path.endswith(".onnx"):
+        out = torch.from_numpy(np.asarray(module.run(None, {module.get_inputs()[0].name: x})[0], dtype=np.float32))
+    else:
+        with torch.inference_mode():
+            out = module(torch.from_numpy(x))
     if isinstance(out, (tuple, list)):
         out = out[0]
     out = out.reshape(x.shape[0], -1).double()
