@@ -177,6 +177,19 @@ onnx.checker.check_model(m); onnx.save(m, sys.argv[2])`, fp16, halfIo);
     await full.dispose();
   });
 
+  // ONNX Runtime's CUDA execution provider: its success path needs a GPU and a CUDA build of the library
+  // (not run here); without them, typed errors that say what is missing
+  it("device 'cuda' without a usable CUDA execution provider: UnsupportedError saying what is missing; 'auto' names TensorRT too", { skip: info.cudaAvailable && 'a GPU is present' }, async () => {
+    const onOrt = await loadModel(fixtureModel('resnet18.onnx'), { backend: 'onnxruntime', device: 'cuda:1' }).catch((e: unknown) => e);
+    expect(onOrt).toBeInstanceOf(UnsupportedError);
+    expect((onOrt as Error).message).toMatch(/could not be loaded for cuda:1|has no CUDA execution provider/);
+    expect((onOrt as Error).message).toMatch(/onnxruntime-gpu|no CUDA execution provider/);
+    const auto = await loadModel(fixtureModel('resnet18.onnx'), { device: 'cuda' }).catch((e: unknown) => e);
+    expect(auto).toBeInstanceOf(UnsupportedError);
+    expect((auto as Error).message).toMatch(/TensorRT/);
+    expect((auto as Error).message).toMatch(/device 'cpu'/);
+  });
+
   it('stats(), warmup() and dispose() as on libtorch; calls after dispose are rejected', async () => {
     const model = await loadModel(fixtureModel('mobilenet_v3_small.onnx'), { backend: 'onnxruntime' });
     await model.warmup();
@@ -230,7 +243,6 @@ onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_v
     }
     // a TorchScript file on this backend, CUDA, fp16
     await expect(loadModel(digitsModel, { backend: 'onnxruntime' })).rejects.toThrow(/not an ONNX model/);
-    await expect(loadModel(fixtureModel('resnet18.onnx'), { backend: 'onnxruntime', device: 'cuda' })).rejects.toThrow(UnsupportedError);
     await expect(loadModel(fixtureModel('resnet18.onnx'), { backend: 'onnxruntime', precision: 'fp16' })).rejects.toThrow(UnsupportedError);
   });
 });

@@ -56,13 +56,29 @@ LoadedModel loadWithOnnxRuntime(const std::string& path, const BackendOptions& o
 #endif
 }
 
-// backend 'auto' for an ONNX file: ONNX Runtime where it is ready, on the CPU (device 'cpu', or 'auto'
-// where TensorRT is not ready), in fp32; TensorRT otherwise (a CUDA device, fp16, int8), with its own
-// error where it is missing.
-bool autoPicksOnnxRuntime(const std::string& path, const BackendOptions& options) {
+// backend 'auto' for an ONNX file, in fp32 (fp16 and int8 are TensorRT's): TensorRT where it is ready
+// and a GPU is asked for or found; else ONNX Runtime where it is ready — with its CUDA execution provider
+// where a GPU is asked for (or, on 'auto', found by libtorch) and the library has one, on the CPU where
+// none is asked for —; else TensorRT's own error (a CUDA device without either, engine files).
+// *device: the device ONNX Runtime is to use.
+bool autoPicksOnnxRuntime(const std::string& path, const BackendOptions& options, std::string* device) {
   if (!endsWith(path, ".onnx") || options.precision != Precision::FP32 || !onnxRuntimeBuilt() || !onnxRuntime().available) return false;
-  const bool cpu = options.device == "cpu" || (options.device == "auto" && !(tensorRtBuilt() && tensorRt().available));
-  return cpu;
+  const bool trtReady = tensorRtBuilt() && tensorRt().available;
+  if (options.device == "cpu") {
+    *device = "cpu";
+    return true;
+  }
+  if (trtReady) return false;
+#ifdef EDGE_WITH_ONNXRUNTIME
+  const bool cudaAsked = options.device != "auto";
+  if (onnxRuntimeHasCuda() && (cudaAsked || torchCudaAvailable())) {
+    *device = cudaAsked ? options.device : "cuda:0";
+    return true;
+  }
+  if (cudaAsked) return false;
+#endif
+  *device = "cpu";
+  return true;
 }
 
 }  // namespace
@@ -80,8 +96,21 @@ LoadedModel loadModel(const std::string& path, const BackendOptions& options) {
   if (options.backend != "auto" && options.backend != "torch" && options.backend != "tensorrt" && options.backend != "onnxruntime") {
     throw Error(ErrorCode::InvalidArgument, "unknown backend '" + options.backend + "'; use 'auto', 'torch', 'onnxruntime' or 'tensorrt'");
   }
-  if (options.backend == "onnxruntime" || (options.backend == "auto" && autoPicksOnnxRuntime(path, options))) {
-    return loadWithOnnxRuntime(path, options);
+  if (options.backend == "onnxruntime") return loadWithOnnxRuntime(path, options);
+  std::string ortDevice;
+  if (options.backend == "auto" && autoPicksOnnxRuntime(path, options, &ortDevice)) {
+    BackendOptions onOrt = options;
+    onOrt.device = ortDevice;
+    if (ortDevice == "cpu") return loadWithOnnxRuntime(path, onOrt);
+    try {
+      return loadWithOnnxRuntime(path, onOrt);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::Unsupported) throw;
+      const TensorRtLibrary& trt = tensorRt();
+      throw Error(ErrorCode::Unsupported, "an ONNX model on " + ortDevice + " runs on TensorRT or on ONNX Runtime's CUDA execution provider, and neither is usable here. TensorRT: " +
+                                              (trt.available ? std::string("this build lacks the TensorRT backend") : trt.error) +
+                                              ". ONNX Runtime: " + e.what() + ". Or use device 'cpu'");
+    }
   }
   if (options.backend == "tensorrt" || (options.backend == "auto" && trtFile)) {
     const TensorRtLibrary& trt = tensorRt();

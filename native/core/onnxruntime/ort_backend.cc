@@ -32,7 +32,8 @@ struct Half : onnxruntime_float16::Float16Impl<Half> {
 // Throws edge::Error(code) with ONNX Runtime's message when `status` is an error; releases it.
 void check(OrtStatus* status, ErrorCode code, const std::string& what) {
   if (!status) return;
-  const std::string message = api().GetErrorMessage(status);
+  std::string message = api().GetErrorMessage(status);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   const OrtErrorCode ortCode = api().GetErrorCode(status);
   api().ReleaseStatus(status);
   if (ortCode == ORT_NO_SUCHFILE) code = ErrorCode::ModelLoad;
@@ -119,10 +120,45 @@ bool isFloat(ONNXTensorElementDataType t) {
   return t == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || t == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
 }
 
+// The CUDA device of "cuda" / "cuda:N"; -1 for the CPU ("cpu", "auto").
+int cudaOrdinal(const std::string& device) {
+  if (device == "cpu" || device == "auto") return -1;
+  if (device == "cuda") return 0;
+  if (device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.size() < 9 &&
+      device.find_first_not_of("0123456789", 5) == std::string::npos) {
+    return std::stoi(device.substr(5));
+  }
+  throw Error(ErrorCode::InvalidArgument, "device '" + device + "' is not 'cpu', 'cuda', 'cuda:N' or 'auto'");
+}
+
+// Adds ONNX Runtime's CUDA execution provider on `device`, or says why it cannot be had.
+void appendCuda(OrtSessionOptions* options, int device) {
+  if (!onnxRuntimeHasCuda()) {
+    throw Error(ErrorCode::Unsupported, "the ONNX Runtime found (" + onnxRuntime().version + ", " + onnxRuntime().library +
+                                            ") has no CUDA execution provider: point EDGE_ONNXRUNTIME_LIB at a CUDA build's "
+                                            "libonnxruntime.so.1 (pip's onnxruntime-gpu), use backend 'tensorrt', or device 'cpu'");
+  }
+  const std::string id = std::to_string(device);
+  const std::string why = "ONNX Runtime's CUDA execution provider could not be loaded for cuda:" + id +
+                          " (its provider libraries or CUDA itself are missing: onnxruntime-node ships them only when its "
+                          "install script runs with --onnxruntime-node-install=cuda12; pip's onnxruntime-gpu has them; or use "
+                          "backend 'tensorrt' or device 'cpu')";
+  OrtCUDAProviderOptionsV2* raw = nullptr;
+  check(api().CreateCUDAProviderOptions(&raw), ErrorCode::Unsupported, why);
+  const std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2*)> cuda(raw, [](OrtCUDAProviderOptionsV2* p) {
+    api().ReleaseCUDAProviderOptions(p);
+  });
+  const char* keys[] = {"device_id"};
+  const char* values[] = {id.c_str()};
+  check(api().UpdateCUDAProviderOptions(raw, keys, values, 1), ErrorCode::Unsupported, why);
+  check(api().SessionOptionsAppendExecutionProvider_CUDA_V2(options, raw), ErrorCode::Unsupported, why);
+}
+
 class OrtBackend final : public Backend {
  public:
-  OrtBackend(Owned<OrtSession> session, std::string input, std::string output, TensorType in, TensorType out)
-      : session_(std::move(session)), inputName_(std::move(input)), outputName_(std::move(output)), in_(std::move(in)), out_(std::move(out)) {
+  OrtBackend(Owned<OrtSession> session, std::string input, std::string output, TensorType in, TensorType out, std::string device)
+      : session_(std::move(session)), inputName_(std::move(input)), outputName_(std::move(output)), in_(std::move(in)), out_(std::move(out)),
+        device_(std::move(device)) {
     OrtMemoryInfo* raw = nullptr;
     check(api().CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &raw), ErrorCode::Internal, "ONNX Runtime's memory info");
     memory_.reset(raw);
@@ -177,7 +213,7 @@ class OrtBackend final : public Backend {
   }
 
   std::string name() const override { return "onnxruntime"; }
-  std::string device() const override { return "cpu"; }
+  std::string device() const override { return device_; }
 
  private:
   // The first `rows` of an output of `batch` rows, read in place and widened to float.
@@ -213,18 +249,30 @@ class OrtBackend final : public Backend {
   Owned<OrtSession> session_;
   std::string inputName_, outputName_;
   TensorType in_, out_;
+  std::string device_;  // "cpu" or "cuda:N" (the CUDA execution provider; inputs are staged by ONNX Runtime)
   Owned<OrtMemoryInfo> memory_;
-  std::vector<float> input_;      // the preprocessing writes here (lane 0 only: CPU models have one lane)
+  std::vector<float> input_;      // the preprocessing writes here (lane 0 only: one lane)
   std::vector<uint16_t> half_;    // float16 models: the same input in half
 };
 
 }  // namespace
 
-LoadedModel loadOnnxRuntimeModel(const std::string& path, const BackendOptions& options) {
-  if (options.device != "cpu" && options.device != "auto") {
-    throw Error(ErrorCode::Unsupported, "backend 'onnxruntime' runs on the CPU in this build (device '" + options.device +
-                                            "' was asked for); use backend 'tensorrt' for an ONNX model on CUDA");
+bool onnxRuntimeHasCuda() {
+  char** names = nullptr;
+  int count = 0;
+  if (OrtStatus* status = api().GetAvailableProviders(&names, &count)) {
+    api().ReleaseStatus(status);
+    return false;
   }
+  bool found = false;
+  for (int i = 0; i < count; ++i) found = found || std::strcmp(names[i], "CUDAExecutionProvider") == 0;
+  if (OrtStatus* status = api().ReleaseAvailableProviders(names, count)) api().ReleaseStatus(status);
+  return found;
+}
+
+LoadedModel loadOnnxRuntimeModel(const std::string& path, const BackendOptions& options) {
+  const int cuda = cudaOrdinal(options.device);
+  OrtEnv* env = environment();  // first: ONNX Runtime logs through it, from the session options on
   if (options.precision != Precision::FP32) {
     throw Error(ErrorCode::Unsupported, "backend 'onnxruntime' takes the precision from the ONNX (an fp16 ONNX runs in half): "
                                         "use precision 'fp32' (the default)");
@@ -235,6 +283,7 @@ LoadedModel loadOnnxRuntimeModel(const std::string& path, const BackendOptions& 
   check(api().SetSessionGraphOptimizationLevel(rawOptions, options.optimize ? ORT_ENABLE_ALL : ORT_DISABLE_ALL), ErrorCode::Internal,
         "ONNX Runtime's session options");
   check(api().SetSessionExecutionMode(rawOptions, ORT_SEQUENTIAL), ErrorCode::Internal, "ONNX Runtime's session options");
+  if (cuda >= 0) appendCuda(rawOptions, cuda);
   if (options.threads > 0) {
     // this model's own pool of `threads` (the option overrides the process's budget), not spinning
     check(api().SetIntraOpNumThreads(rawOptions, options.threads), ErrorCode::Internal, "ONNX Runtime's session options");
@@ -245,7 +294,7 @@ LoadedModel loadOnnxRuntimeModel(const std::string& path, const BackendOptions& 
     check(api().DisablePerSessionThreads(rawOptions), ErrorCode::Internal, "ONNX Runtime's session options");
   }
   OrtSession* rawSession = nullptr;
-  check(api().CreateSession(environment(), path.c_str(), rawOptions, &rawSession), ErrorCode::ModelLoad,
+  check(api().CreateSession(env, path.c_str(), rawOptions, &rawSession), ErrorCode::ModelLoad,
         "ONNX Runtime could not load " + path + " (a corrupt or truncated ONNX file?)");
   Owned<OrtSession> session(rawSession);
   size_t inputs = 0, outputs = 0;
@@ -266,7 +315,7 @@ LoadedModel loadOnnxRuntimeModel(const std::string& path, const BackendOptions& 
   }
   LoadedModel loaded;
   loaded.backend = std::make_unique<OrtBackend>(std::move(session), allocatedName(rawSession, 0, true), allocatedName(rawSession, 0, false),
-                                                std::move(in), std::move(out));
+                                                std::move(in), std::move(out), cuda >= 0 ? "cuda:" + std::to_string(cuda) : "cpu");
   return loaded;
 }
 

@@ -1,4 +1,4 @@
-// ONNX Runtime backend: ONNX models on the CPU through ONNX Runtime's C API
+// ONNX Runtime backend: ONNX models on the CPU (or ONNX Runtime's CUDA execution provider) through its C API
 // (the library found at run time: library.h). Compiled only with ONNX Runtime's
 // headers (EDGE_WITH_ONNXRUNTIME).
 //
@@ -17,9 +17,14 @@
 
 namespace edge {
 
-// Loads an ONNX file. Throws edge::Error: ModelLoad (missing, corrupt, truncated), ModelMismatch (an
-// input that is not N x 3 x H x W float or float16, an output that is not one row per image),
-// Unsupported (ONNX Runtime missing or too old, a device other than the CPU).
+// Loads an ONNX file, on the CPU ("cpu", "auto") or with ONNX Runtime's CUDA execution provider
+// ("cuda", "cuda:N"; where the library found has one: a CUDA build such as pip's onnxruntime-gpu).
+// Throws edge::Error: ModelLoad (missing, corrupt, truncated), ModelMismatch (an input that is not
+// N x 3 x H x W float or float16, an output that is not one row per image), Unsupported (ONNX Runtime
+// missing or too old, no CUDA execution provider, a precision other than fp32).
 LoadedModel loadOnnxRuntimeModel(const std::string& path, const BackendOptions& options);
+
+// True when the library found lists a CUDA execution provider (onnxRuntime() must be available).
+bool onnxRuntimeHasCuda();
 
 }  // namespace edge
