@@ -111,11 +111,13 @@ export type MetadataSource = 'torchscript' | 'onnx' | 'sidecar' | 'roboflow' | '
  */
 export interface LoadOptions<T extends Task = Task> {
   /**
-   * `'torch'`: libtorch (TorchScript files). `'onnxruntime'`: ONNX Runtime on the CPU (ONNX models; the
-   * library is found at run time: onnxruntime-node's, a pip wheel's, or `EDGE_ONNXRUNTIME_LIB`).
+   * `'torch'`: libtorch (TorchScript files). `'onnxruntime'`: ONNX Runtime (ONNX models) on the CPU, or
+   * on CUDA through its CUDA execution provider where the library is a CUDA build; the library is found
+   * at run time: onnxruntime-node's, a pip wheel's, or `EDGE_ONNXRUNTIME_LIB`.
    * `'tensorrt'`: TensorRT 10 or 11 on CUDA (ONNX models, built into an engine cached beside them, or
-   * serialized `.engine` / `.plan` files). `'auto'` (default): for an ONNX file, ONNX Runtime on the CPU
-   * (device `'cpu'`, or `'auto'` where TensorRT is not ready) and TensorRT otherwise; TensorRT for engine
+   * serialized `.engine` / `.plan` files). `'auto'` (default): for an fp32 ONNX file, ONNX Runtime on the
+   * CPU (device `'cpu'`, or `'auto'` where TensorRT is not ready), TensorRT on CUDA where it is ready, else
+   * ONNX Runtime's CUDA execution provider; TensorRT for engine
    * files; libtorch for TorchScript. A backend that is missing rejects with UnsupportedError saying how
    * to install it.
    */
