@@ -1,5 +1,7 @@
 #include "loader.h"
 
+#include <cstdio>
+
 #include "error.h"
 #include "onnxruntime/library.h"
 #include "tensorrt/library.h"
@@ -106,6 +108,12 @@ LoadedModel loadModel(const std::string& path, const BackendOptions& options) {
       return loadWithOnnxRuntime(path, onOrt);
     } catch (const Error& e) {
       if (e.code() != ErrorCode::Unsupported) throw;
+      if (options.device == "auto") {
+        // device 'auto': the CPU, where the GPU libtorch found cannot be had through ONNX Runtime
+        std::fprintf(stderr, "edge-classify: %s; running %s on the CPU\n", e.what(), path.c_str());
+        onOrt.device = "cpu";
+        return loadWithOnnxRuntime(path, onOrt);
+      }
       const TensorRtLibrary& trt = tensorRt();
       throw Error(ErrorCode::Unsupported, "an ONNX model on " + ortDevice + " runs on TensorRT or on ONNX Runtime's CUDA execution provider, and neither is usable here. TensorRT: " +
                                               (trt.available ? std::string("this build lacks the TensorRT backend") : trt.error) +
