@@ -190,6 +190,35 @@ onnx.checker.check_model(m); onnx.save(m, sys.argv[2])`, fp16, halfIo);
     expect((auto as Error).message).toMatch(/device 'cpu'/);
   });
 
+  it("ONNX Runtime's pool follows the process's thread budget (EDGE_CLASSIFY_THREADS), and torch.threads gives a model its own", () => {
+    // threads of the process after a libtorch model ran, and after an ONNX Runtime one ran too
+    const script = `
+      const { loadModel } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'index.js'))});
+      const fs = require('fs');
+      const tasks = () => fs.readdirSync('/proc/self/task').length;
+      (async () => {
+        const png = fs.readFileSync(${JSON.stringify(path.join(samples, 'digit-0-1.png'))});
+        const t = await loadModel(${JSON.stringify(digitsModel)}, { device: 'cpu' });
+        await t.classify(png);
+        const before = tasks();
+        const own = Number(process.argv[1]);
+        const o = await loadModel(${JSON.stringify(fixtureModel('mobilenet_v3_small.onnx'))}, { backend: 'onnxruntime', ...(own ? { torch: { threads: own } } : {}) });
+        await o.classify(png);
+        console.log(tasks() - before);
+        process.exit(0);
+      })();`;
+    const added = (budget: number, own = 0) => {
+      const r = spawnSync(process.execPath, ['-e', script, String(own)], { encoding: 'utf8', env: { ...process.env, EDGE_CLASSIFY_THREADS: String(budget) } });
+      return Number(r.stdout.trim());
+    };
+    const one = added(1);
+    // the shared pool: budget - 1 threads beside the calling thread, one more per unit of budget
+    expect(added(2) - one).toBe(1);
+    expect(added(3) - one).toBe(2);
+    // torch.threads: 3 -> a pool of its own of 2 threads beside the caller (the shared one stays)
+    expect(added(1, 3) - one).toBe(2);
+  });
+
   it('stats(), warmup() and dispose() as on libtorch; calls after dispose are rejected', async () => {
     const model = await loadModel(fixtureModel('mobilenet_v3_small.onnx'), { backend: 'onnxruntime' });
     await model.warmup();
