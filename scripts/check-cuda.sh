@@ -66,3 +66,18 @@ for inc in "${trt_includes[@]}"; do
   done
   echo "check-cuda: the TensorRT backend compiles against TensorRT $version's headers ($inc)"
 done
+
+# The onnxruntime backend and the loader with both optional backends (the normal build compiles them
+# with -Wall -Wextra only, and never with TensorRT): warnings as errors, where the headers are here.
+ort_include=${EDGE_ONNXRUNTIME_INCLUDE:-.ort-headers/include/onnxruntime}
+if [ -f "$ort_include/onnxruntime_c_api.h" ]; then
+  both=(-DEDGE_WITH_ONNXRUNTIME -isystem "$ort_include")
+  [ ${#trt_includes[@]} -gt 0 ] && both+=(-DEDGE_WITH_CUDA -DEDGE_WITH_TENSORRT -isystem "${trt_includes[-1]}" -isystem "$cuda_include")
+  for cc in native/core/onnxruntime/ort_backend.cc native/core/onnxruntime/library.cc native/core/loader.cc; do
+    g++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror "${both[@]}" \
+      ${torch_dir:+-isystem "$torch_dir/include" -isystem "$torch_dir/include/torch/csrc/api/include"} -Inative/core "$cc"
+  done
+  echo "check-cuda: the onnxruntime backend compiles with warnings as errors ($ort_include${trt_includes:+, the loader also with TensorRT})"
+else
+  echo "check-cuda: no ONNX Runtime headers (scripts/onnxruntime-headers.sh): the onnxruntime backend not checked here"
+fi

@@ -352,7 +352,7 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     expect(bad.status).toBe(400);
     expect((await bad.json()).message).toMatch(/model_id must be "project\/version"/);
     // names of Object.prototype's members are ids like any other: never a 500 (row 9 of issue 13)
-    for (const [id, status] of [['__proto__', 400], ['constructor', 400], ['__proto__/1', 404], ['constructor/prototype', 404], ['hasOwnProperty/1', 404]] as const) {
+    for (const [id, status] of [['__proto__', 404], ['constructor', 404], ['__proto__/1', 404], ['constructor/prototype', 404], ['hasOwnProperty/1', 404], ['__proto__/1/2', 400]] as const) {
       const res = await fetch(`${server.url}/infer/classification?api_key=${KEY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_id: id, image: { type: 'base64', value: sevenBase64 } }) });
       expect(res.status, id).toBe(status);
       expect((await res.json()).message, id).toMatch(status === 400 ? /model_id must be "project\/version"/ : /no model/);

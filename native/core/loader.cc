@@ -54,6 +54,7 @@ LoadedModel loadWithOnnxRuntime(const std::string& path, const BackendOptions& o
 #ifdef EDGE_WITH_ONNXRUNTIME
   return loadOnnxRuntimeModel(path, options);
 #else
+  (void)options;
   return {};
 #endif
 }
