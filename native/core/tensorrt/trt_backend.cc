@@ -220,8 +220,9 @@ Parsed parseOnnx(const std::string& onnx, Logger& logger) {
   return p;
 }
 
-std::vector<char> buildEngine(Parsed& p, const std::string& onnx, const std::string& cache, const BackendOptions& options, Logger& logger) {
-  const nvinfer1::Dims& dims = p.dims;
+// Builds the engine the cache keys on: its profile is the one in `settings` (engine_cache.h).
+std::vector<char> buildEngine(Parsed& p, const EngineSettings& settings, const std::string& onnx, const std::string& cache,
+                              const BackendOptions& options, Logger& logger) {
   const BuildMode mode = buildMode(NV_TENSORRT_MAJOR, options.precision, networkTypes(*p.network), options.calibrationImages, onnx);
   auto config = std::unique_ptr<nvinfer1::IBuilderConfig>(p.builder->createBuilderConfig());
   if (!config) throw Error(ErrorCode::ModelLoad, "TensorRT could not create a builder config: " + logger.last());
@@ -229,12 +230,10 @@ std::vector<char> buildEngine(Parsed& p, const std::string& onnx, const std::str
   // fp32 means fp32: no TF32 tensor-core rounding (TensorRT allows it by default on Ampere and later)
   config->clearFlag(nvinfer1::BuilderFlag::kTF32);
   nvinfer1::IOptimizationProfile* profile = p.builder->createOptimizationProfile();
-  const int maxBatch = dims.d[0] > 0 ? static_cast<int>(dims.d[0]) : options.maxBatchSize;
-  const int minBatch = dims.d[0] > 0 ? static_cast<int>(dims.d[0]) : 1;
   const char* name = p.input->getName();
-  profile->setDimensions(name, nvinfer1::OptProfileSelector::kMIN, nvinfer1::Dims4{minBatch, 3, dims.d[2], dims.d[3]});
-  profile->setDimensions(name, nvinfer1::OptProfileSelector::kOPT, nvinfer1::Dims4{maxBatch, 3, dims.d[2], dims.d[3]});
-  profile->setDimensions(name, nvinfer1::OptProfileSelector::kMAX, nvinfer1::Dims4{maxBatch, 3, dims.d[2], dims.d[3]});
+  profile->setDimensions(name, nvinfer1::OptProfileSelector::kMIN, nvinfer1::Dims4{settings.minBatch, 3, settings.height, settings.width});
+  profile->setDimensions(name, nvinfer1::OptProfileSelector::kOPT, nvinfer1::Dims4{settings.optBatch, 3, settings.height, settings.width});
+  profile->setDimensions(name, nvinfer1::OptProfileSelector::kMAX, nvinfer1::Dims4{settings.maxBatch, 3, settings.height, settings.width});
   config->addOptimizationProfile(profile);
 #if NV_TENSORRT_MAJOR < 11
   std::unique_ptr<Calibrator> calibrator;
@@ -245,8 +244,8 @@ std::vector<char> buildEngine(Parsed& p, const std::string& onnx, const std::str
       config->setFlag(nvinfer1::BuilderFlag::kFP16);  // deprecated in favour of strongly typed networks, still honoured
       break;
     case BuildMode::Int8Calibrated:
-      checkCalibration(options.calibration.size(), options.calibrationImages, static_cast<int>(dims.d[2]), static_cast<int>(dims.d[3]), onnx);
-      calibrator = std::make_unique<Calibrator>(options, static_cast<int>(dims.d[2]), static_cast<int>(dims.d[3]), cache + ".calibration");
+      checkCalibration(options.calibration.size(), options.calibrationImages, settings.height, settings.width, onnx);
+      calibrator = std::make_unique<Calibrator>(options, settings.height, settings.width, cache + ".calibration");
       config->setInt8Calibrator(calibrator.get());
       config->setCalibrationProfile(profile);
       [[fallthrough]];
@@ -511,8 +510,9 @@ LoadedModel loadTensorRtModel(const std::string& path, const BackendOptions& opt
   // The engine cache (engine_cache.h): parsed once to learn the input's shape for the key, and built
   // from that parse when the cache has no usable engine.
   Parsed parsed = parseOnnx(path, logger);
-  const std::string cache = enginePath(path, identifyOnnx(path), engineSettings(device, options, parsed.dims, tensorRt().version));
-  const auto build = [&] { return buildEngine(parsed, path, cache, options, logger); };
+  const EngineSettings settings = engineSettings(device, options, parsed.dims, tensorRt().version);
+  const std::string cache = enginePath(path, identifyOnnx(path), settings);
+  const auto build = [&] { return buildEngine(parsed, settings, path, cache, options, logger); };
   CachedEngine engine = loadOrBuildEngine(cache, build);
   if (!engine.rejected.empty()) std::fprintf(stderr, "edge-classify: TensorRT: rebuilt the engine cache (%s)\n", engine.rejected.c_str());
   if (engine.built && !engine.cached) {
