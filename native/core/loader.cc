@@ -34,23 +34,27 @@ bool onnxRuntimeBuilt() {
 #endif
 }
 
+std::string onnxRuntimeUnavailable() {
+  const std::string rebuild =
+      "rebuild edge-classify with ONNX Runtime's headers (bash scripts/onnxruntime-headers.sh && npm run build:native)";
+  const OnnxRuntimeLibrary& ort = onnxRuntime();
+  if (!ort.available) return ort.error + (onnxRuntimeBuilt() ? "" : ". This build also lacks the onnxruntime backend: " + rebuild);
+  if (!onnxRuntimeBuilt()) {
+    return "ONNX Runtime " + ort.version + " is installed (" + ort.library + "), but this build of edge-classify lacks the onnxruntime backend: " +
+           rebuild;
+  }
+  return "";
+}
+
 namespace {
 
 LoadedModel loadWithOnnxRuntime(const std::string& path, const BackendOptions& options) {
-  const std::string rebuild =
-      "rebuild edge-classify with ONNX Runtime's headers (bash scripts/onnxruntime-headers.sh && npm run build:native)";
   if (!endsWith(path, ".onnx")) {
     throw Error(ErrorCode::ModelLoad, path + " is not an ONNX model (.onnx): backend 'onnxruntime' runs ONNX files; "
                                              "TorchScript runs on backend 'torch'");
   }
-  const OnnxRuntimeLibrary& ort = onnxRuntime();
-  if (!ort.available) {
-    throw Error(ErrorCode::Unsupported, ort.error + (onnxRuntimeBuilt() ? "" : ". This build also lacks the onnxruntime backend: " + rebuild));
-  }
-  if (!onnxRuntimeBuilt()) {
-    throw Error(ErrorCode::Unsupported, "ONNX Runtime " + ort.version + " is installed (" + ort.library +
-                                            "), but this build of edge-classify lacks the onnxruntime backend: " + rebuild);
-  }
+  const std::string unavailable = onnxRuntimeUnavailable();
+  if (!unavailable.empty()) throw Error(ErrorCode::Unsupported, unavailable);
 #ifdef EDGE_WITH_ONNXRUNTIME
   return loadOnnxRuntimeModel(path, options);
 #else
@@ -104,11 +108,11 @@ LoadedModel loadModel(const std::string& path, const BackendOptions& options) {
   if (options.backend == "auto" && autoPicksOnnxRuntime(path, options, &ortDevice)) {
     BackendOptions onOrt = options;
     onOrt.device = ortDevice;
-    if (ortDevice == "cpu") return loadWithOnnxRuntime(path, onOrt);
     try {
       return loadWithOnnxRuntime(path, onOrt);
     } catch (const Error& e) {
-      if (e.code() != ErrorCode::Unsupported) throw;
+      // on CUDA: the CPU where the device was 'auto', else one error naming both backends' reasons
+      if (e.code() != ErrorCode::Unsupported || ortDevice == "cpu") throw;
       if (options.device == "auto") {
         // device 'auto': the CPU, where the GPU libtorch found cannot be had through ONNX Runtime
         std::fprintf(stderr, "edge-classify: %s; running %s on the CPU\n", e.what(), path.c_str());

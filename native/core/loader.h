@@ -22,4 +22,8 @@ bool tensorRtBuilt();
 // True when the onnxruntime backend was compiled in (it still needs the library at run time).
 bool onnxRuntimeBuilt();
 
+// Why the onnxruntime backend cannot be used here, and what to do ("" when it can): the library
+// missing or too old, or this build without the backend.
+std::string onnxRuntimeUnavailable();
+
 }  // namespace edge

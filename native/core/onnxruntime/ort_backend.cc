@@ -156,9 +156,8 @@ void appendCuda(OrtSessionOptions* options, int device) {
 
 class OrtBackend final : public Backend {
  public:
-  OrtBackend(Owned<OrtSession> session, std::string input, std::string output, TensorType in, TensorType out, std::string device)
-      : session_(std::move(session)), inputName_(std::move(input)), outputName_(std::move(output)), in_(std::move(in)), out_(std::move(out)),
-        device_(std::move(device)) {
+  OrtBackend(Owned<OrtSession> session, std::string input, std::string output, TensorType in, std::string device)
+      : session_(std::move(session)), inputName_(std::move(input)), outputName_(std::move(output)), in_(std::move(in)), device_(std::move(device)) {
     OrtMemoryInfo* raw = nullptr;
     check(api().CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &raw), ErrorCode::Internal, "ONNX Runtime's memory info");
     memory_.reset(raw);
@@ -248,7 +247,7 @@ class OrtBackend final : public Backend {
 
   Owned<OrtSession> session_;
   std::string inputName_, outputName_;
-  TensorType in_, out_;
+  TensorType in_;
   std::string device_;  // "cpu" or "cuda:N" (the CUDA execution provider; inputs are staged by ONNX Runtime)
   Owned<OrtMemoryInfo> memory_;
   std::vector<float> input_;      // the preprocessing writes here (lane 0 only: one lane)
@@ -315,7 +314,7 @@ LoadedModel loadOnnxRuntimeModel(const std::string& path, const BackendOptions& 
   }
   LoadedModel loaded;
   loaded.backend = std::make_unique<OrtBackend>(std::move(session), allocatedName(rawSession, 0, true), allocatedName(rawSession, 0, false),
-                                                std::move(in), std::move(out), cuda >= 0 ? "cuda:" + std::to_string(cuda) : "cpu");
+                                                std::move(in), cuda >= 0 ? "cuda:" + std::to_string(cuda) : "cpu");
   return loaded;
 }
 
