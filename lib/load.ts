@@ -46,7 +46,7 @@ export async function loadParts(modelPath: unknown, options: unknown): Promise<L
   if (typeof modelPath !== 'string' || modelPath === '') throw invalid('modelPath', 'a non-empty path string', modelPath);
   const o = resolveLoadOptions(options);
   const { binding } = native();
-  const file = resolveModelFile(modelPath, prefersOnnx(binding.buildInfo(), o.backend, o.device));
+  const file = resolveModelFile(modelPath, prefersOnnx(binding, o.backend, o.device));
   // TensorRT sizes its optimisation profile by maxBatchSize: the device's default is known before the load
   const loadBatch = batching(o.batching, o.backend === 'tensorrt' || o.device.startsWith('cuda')).maxBatchSize;
   const calibration =

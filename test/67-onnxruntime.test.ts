@@ -219,6 +219,20 @@ onnx.checker.check_model(m); onnx.save(m, sys.argv[2])`, fp16, halfIo);
     expect(added(1, 3) - one).toBe(2);
   });
 
+  it("loading and running a TorchScript model does not open ONNX Runtime's library; an ONNX one does", () => {
+    const script = (file: string) => `
+      const { loadModel } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'index.js'))});
+      const fs = require('fs');
+      loadModel(${JSON.stringify(file)}, { device: 'cpu' }).then(async (m) => {
+        await m.classify(fs.readFileSync(${JSON.stringify(path.join(samples, 'digit-0-1.png'))}));
+        console.log(fs.readFileSync('/proc/self/maps', 'utf8').includes('libonnxruntime'));
+        process.exit(0);
+      });`;
+    const opened = (file: string) => spawnSync(process.execPath, ['-e', script(file)], { encoding: 'utf8' }).stdout.trim();
+    expect(opened(digitsModel)).toBe('false');
+    expect(opened(fixtureModel('mobilenet_v3_small.onnx'))).toBe('true');
+  });
+
   it('stats(), warmup() and dispose() as on libtorch; calls after dispose are rejected', async () => {
     const model = await loadModel(fixtureModel('mobilenet_v3_small.onnx'), { backend: 'onnxruntime' });
     await model.warmup();

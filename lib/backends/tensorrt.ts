@@ -20,8 +20,9 @@ const MAX_CALIBRATION_IMAGES = 1000;
  * A model folder's ONNX file is taken over its TorchScript one for backends 'tensorrt' and 'onnxruntime',
  * and by 'auto' on CUDA when this build and machine have TensorRT (on the CPU, 'auto' keeps TorchScript).
  */
-export function prefersOnnx(build: ReturnType<NativeBinding['buildInfo']>, backend: 'auto' | 'torch' | 'onnxruntime' | 'tensorrt', device: string): boolean {
-  return backend === 'tensorrt' || backend === 'onnxruntime' || (backend === 'auto' && build.tensorrt && build.tensorrtAvailable && build.cudaAvailable && device !== 'cpu');
+export function prefersOnnx(binding: NativeBinding, backend: 'auto' | 'torch' | 'onnxruntime' | 'tensorrt', device: string): boolean {
+  // tensorrtReady(), not buildInfo(): that would open ONNX Runtime's library in every process that loads a model
+  return backend === 'tensorrt' || backend === 'onnxruntime' || (backend === 'auto' && device !== 'cpu' && binding.tensorrtReady());
 }
 
 /** int8 calibration images as the model's input tensor (its metadata must be readable before the load). */

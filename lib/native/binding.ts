@@ -230,6 +230,8 @@ export interface NativeBinding {
   _trimMemory(): void;
   /** [sync] Where ONNX Runtime's library may be, looked at before the loader's path; only before its first use. */
   setOnnxRuntimeCandidates(files: string[]): void;
+  /** [sync] The TensorRT backend is built, its libraries were found and libtorch sees a CUDA GPU (buildInfo's three fields, without the rest). */
+  tensorrtReady(): boolean;
   /** [sync] What the binary was built with. */
   buildInfo(): Omit<BuildInfo, 'binary'>;
   /** [sync] This process's TensorRT engine builds: how many ended, and the one running (phases and steps as TensorRT reports them). */

@@ -205,6 +205,12 @@ Napi::Value setOnnxRuntimeCandidates(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// tensorrtReady() -> buildInfo()'s tensorrt && tensorrtAvailable && cudaAvailable, without opening
+// the other libraries buildInfo() reports on (the model loader asks it on every load).
+Napi::Value tensorRtReady(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), edge::tensorRtBuilt() && edge::tensorRt().available && edge::torchCudaAvailable());
+}
+
 // buildInfo() -> what this binary was built with and can use right now.
 Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -227,13 +233,7 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   out.Set("onnxruntimeAvailable", ortReady);
   out.Set("onnxruntimeVersion", ort.version.empty() ? env.Null() : Napi::Value(Napi::String::New(env, ort.version)));
   out.Set("onnxruntimeLibrary", ort.library.empty() ? env.Null() : Napi::Value(Napi::String::New(env, ort.library)));
-  if (!ort.available) {
-    out.Set("onnxruntimeError", ort.error);
-  } else if (!edge::onnxRuntimeBuilt()) {
-    out.Set("onnxruntimeError", "ONNX Runtime " + ort.version + " is installed (" + ort.library +
-                                    "), but this build lacks the onnxruntime backend: rebuild with its headers "
-                                    "(bash scripts/onnxruntime-headers.sh && npm run build:native)");
-  }
+  if (!ortReady) out.Set("onnxruntimeError", edge::onnxRuntimeUnavailable());
   Napi::Array backends = Napi::Array::New(env);
   backends.Set(backends.Length(), "torch");
   if (edge::onnxRuntimeBuilt()) backends.Set(backends.Length(), "onnxruntime");
@@ -318,6 +318,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New<buildInfo>(env, "buildInfo"));
   exports.Set("shutdown", Napi::Function::New<shutdown>(env, "shutdown"));
   exports.Set("setOnnxRuntimeCandidates", Napi::Function::New<setOnnxRuntimeCandidates>(env, "setOnnxRuntimeCandidates"));
+  exports.Set("tensorrtReady", Napi::Function::New<tensorRtReady>(env, "tensorrtReady"));
   exports.Set("tensorrtBuildProgress", Napi::Function::New<tensorRtBuildProgress>(env, "tensorrtBuildProgress"));
   exports.Set("preprocess", Napi::Function::New<preprocessFrames>(env, "preprocess"));
   exports.Set("labels", Napi::Function::New<makeLabels>(env, "labels"));
