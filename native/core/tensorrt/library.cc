@@ -22,9 +22,18 @@ int tensorRtBuiltMajor() {
 
 namespace {
 
+// The supported majors joined by `separator`: "10 or 11", "10, 11".
+std::string supported(const char* separator) {
+  std::string out;
+  for (int m : kTensorRtMajors) out += (out.empty() ? "" : separator) + std::to_string(m);
+  return out;
+}
+
+// The TensorRT a build looks for: its backend's major, or any supported one without a backend.
+std::string wanted(int builtMajor) { return builtMajor ? std::to_string(builtMajor) : supported(" or "); }
+
 std::string install(int major) {
-  const std::string m = major ? std::to_string(major) : std::string("10 or 11");
-  return "Install TensorRT " + m + " for your CUDA version (NVIDIA's tar or deb packages, or `pip install "
+  return "Install TensorRT " + wanted(major) + " for your CUDA version (NVIDIA's tar or deb packages, or `pip install "
          "tensorrt-cu12` / `tensorrt-cu13` and point EDGE_TENSORRT_LIB_DIR at its tensorrt_libs folder), "
          "or set LD_LIBRARY_PATH / EDGE_TENSORRT_LIB_DIR to the folder holding libnvinfer.so." +
          (major ? std::to_string(major) : std::string("<major>")) + "; or use backend: 'torch'";
@@ -101,7 +110,7 @@ TensorRtLibrary openTensorRt(int builtMajor) {
     lib.version = version();
     if (lib.version / 10000 != major) {
       lib.error = "TensorRT " + tensorRtVersionString(lib.version) + " was found as " + name + ", but this build needs TensorRT " +
-                  (builtMajor ? std::to_string(builtMajor) : std::string("10 or 11")) + ". " + install(builtMajor);
+                  wanted(builtMajor) + ". " + install(builtMajor);
       return lib;
     }
     lib.available = true;
@@ -111,13 +120,13 @@ TensorRtLibrary openTensorRt(int builtMajor) {
   std::string why;
   if (void* newer = open("libnvinfer.so.12", &why)) {
     dlclose(newer);
-    lib.error = "TensorRT " + std::string(builtMajor ? std::to_string(builtMajor) : "10 or 11") +
-                " was not found, but libnvinfer.so.12 was: a TensorRT newer than this build supports (10, 11). " + install(builtMajor);
+    lib.error = "TensorRT " + wanted(builtMajor) +
+                " was not found, but libnvinfer.so.12 was: a TensorRT newer than this build supports (" + supported(", ") + "). " + install(builtMajor);
     return lib;
   }
   std::string names;
   for (int major : majors) names += (names.empty() ? "" : ", ") + std::string("libnvinfer.so.") + std::to_string(major);
-  lib.error = "TensorRT " + std::string(builtMajor ? std::to_string(builtMajor) : "10 or 11") + " was not found (looked for " + names +
+  lib.error = "TensorRT " + wanted(builtMajor) + " was not found (looked for " + names +
               "): " + firstWhy + ". " + install(builtMajor);
   return lib;
 }
