@@ -121,13 +121,6 @@ uint64_t getU64(const char* in) {
   return v;
 }
 
-bool readWhole(const std::string& path, std::vector<char>* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return !in.bad();
-}
-
 // An exclusive advisory lock on a file, released with its owner; held() false where it cannot be made.
 class FileLock {
  public:
@@ -246,6 +239,13 @@ bool unframeEngine(const std::vector<char>& file, std::vector<char>* plan, std::
   }
   plan->assign(file.begin() + static_cast<std::ptrdiff_t>(kHeader), file.end());
   return true;
+}
+
+bool readWhole(const std::string& path, std::vector<char>* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return !in.bad();
 }
 
 bool writeFileAtomically(const std::string& path, const void* bytes, size_t size, std::string* error) {

@@ -69,6 +69,9 @@ CachedEngine loadOrBuildEngine(const std::string& path, const std::function<std:
 // loadOrBuildEngine() would without the file.
 CachedEngine rebuildEngine(const std::string& path, const std::function<std::vector<char>()>& build);
 
+// The whole file at `path` into *out; false when it cannot be read.
+bool readWhole(const std::string& path, std::vector<char>* out);
+
 // Writes `bytes` to `path` atomically (temporary file in the same folder, flushed, renamed over it).
 // false (and *error) when the folder cannot take it.
 bool writeFileAtomically(const std::string& path, const void* bytes, size_t size, std::string* error);

@@ -147,9 +147,9 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 }
 
 std::vector<char> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::ModelLoad, "cannot read " + path);
-  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::vector<char> bytes;
+  if (!readWhole(path, &bytes)) throw Error(ErrorCode::ModelLoad, "cannot read " + path);
+  return bytes;
 }
 
 // What an engine built here depends on besides the ONNX (engine_cache.h).
