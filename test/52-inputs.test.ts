@@ -4,7 +4,7 @@ import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortedError, DecodeError, decodeQueueStats, InvalidOptionError, loadModel, type Model, type SingleLabelResult } from '../lib/index.mjs';
+import { AbortedError, DecodeError, decodeQueueStats, InvalidOptionError, loadModel, TimeoutError, type Model, type SingleLabelResult } from '../lib/index.mjs';
 import { digitsModel, root } from './helpers';
 
 const sample = path.join(root, 'samples', 'digit-7-6.png');
@@ -91,4 +91,23 @@ describe('image inputs', () => {
     expect(after.dropped - before.dropped).toBe(1);
     expect([after.running, after.waiting]).toEqual([0, 0]);
   });
+
+  it('a decode already running is stopped at its call\'s deadline (sharp\'s timeout), and frees its thread', async () => {
+    const sharp = (await import('sharp')).default;
+    // 16383² progressive JPEG (1.5 MB): libjpeg-turbo buffers every coefficient and decodes in passes,
+    // ~3 s of one libuv thread on the 2-core CI machine, and libvips reports progress all along, so
+    // a kill lands while it runs. The call rejects at its deadline either way; without sharp's
+    // timeout the decode would run on to the end, holding its thread, and end without an error.
+    const side = 16383;
+    const bomb = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 120, g: 30, b: 200 } } }).jpeg({ progressive: true, quality: 50 }).toBuffer();
+    const unlimited = await loadModel(digitsModel, { device: 'cpu', task: 'single-label', limitInputPixels: false });
+    const before = decodeQueueStats();
+    await expect(unlimited.classify(bomb, { timeoutMs: 1000 })).rejects.toBeInstanceOf(TimeoutError);
+    for (const until = performance.now() + 30_000; decodeQueueStats().running > 0 && performance.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+    const after = decodeQueueStats();
+    expect(after.running).toBe(0);
+    expect(after.started - before.started).toBe(1);
+    expect(after.stopped - before.stopped).toBe(1); // killed by its timeout, not run to the end
+    await unlimited.dispose();
+  }, 60_000);
 });

@@ -366,6 +366,8 @@ print(json.dumps({"status": r.status_code, "body": r.json()}))`;
     expect(metrics).toMatch(/edge_classify_http_requests_total\{route="\/:project\/:version",status="200"\} \d+/);
     expect(metrics).toMatch(/edge_classify_http_request_duration_seconds_bucket\{route="\/:project\/:version",le="\+Inf"\} \d+/);
     expect(metrics).toMatch(/edge_classify_calls_total\{model="digits\/1"\} \d+/);
+    expect(Number(/^edge_classify_decodes_total\{outcome="started"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^edge_classify_decodes_total\{outcome="stopped"\} \d+$/m);
     const batches = Number(/edge_classify_batches_total\{model="digits\/1"\} (\d+)/.exec(metrics)![1]);
     const calls = Number(/edge_classify_calls_total\{model="digits\/1"\} (\d+)/.exec(metrics)![1]);
     expect(batches).toBeLessThan(calls);

@@ -5,6 +5,7 @@
  * it starts instead of occupying the pool for a caller who has gone. One queue for every model and
  * the server: the pool it stands for is the process's.
  */
+import { TimeoutError } from '../errors';
 
 /** Counters of the decode queue, from {@link decodeQueueStats}. */
 export interface DecodeQueueStats {
@@ -15,6 +16,8 @@ export interface DecodeQueueStats {
   /** Decodes started, and those dropped before starting because their call had ended. */
   started: number;
   dropped: number;
+  /** Decodes stopped while running because their call's deadline passed (sharp's timeout). */
+  stopped: number;
 }
 
 interface Job {
@@ -28,6 +31,7 @@ export class DecodeQueue {
   #running = 0;
   #started = 0;
   #dropped = 0;
+  #stopped = 0;
   readonly #waiting: Job[] = [];
 
   constructor(concurrency: number) {
@@ -46,7 +50,10 @@ export class DecodeQueue {
         } catch (error) {
           running = Promise.reject(error);
         }
-        running.then(resolve, reject).finally(() => {
+        running.then(resolve, (error: unknown) => {
+          if (error instanceof TimeoutError) this.#stopped++;
+          reject(error);
+        }).finally(() => {
           this.#running--;
           this.#next();
         });
@@ -57,7 +64,7 @@ export class DecodeQueue {
   }
 
   stats(): DecodeQueueStats {
-    return { concurrency: this.concurrency, running: this.#running, waiting: this.#waiting.length, started: this.#started, dropped: this.#dropped };
+    return { concurrency: this.concurrency, running: this.#running, waiting: this.#waiting.length, started: this.#started, dropped: this.#dropped, stopped: this.#stopped };
   }
 
   #next(): void {
@@ -83,7 +90,7 @@ function poolSize(): number {
 
 export const decodeQueue = new DecodeQueue(poolSize());
 
-/** The process's decode queue: how many decodes run, wait, started and were dropped. */
+/** The process's decode queue: how many decodes run, wait, started, were dropped and were stopped. */
 export function decodeQueueStats(): DecodeQueueStats {
   return decodeQueue.stats();
 }

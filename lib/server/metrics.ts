@@ -3,6 +3,7 @@
  * request-latency histogram, and per-model counters read from Model.stats() at scrape time.
  */
 import type { Capture } from '../capture/capture';
+import { decodeQueueStats } from '../input/decode-queue';
 import type { Model } from '../model';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -90,6 +91,11 @@ export class Metrics {
     for (const [id, s] of stats) {
       for (const [size, count] of Object.entries(s.batchSizes)) out.push(`edge_classify_batch_size_batches_total{model="${id}",size="${size}"} ${count}`);
     }
+    const d = decodeQueueStats();
+    out.push('# HELP edge_classify_decodes_running CPU decodes running (at most libuv\'s pool size).', '# TYPE edge_classify_decodes_running gauge', `edge_classify_decodes_running ${d.running}`);
+    out.push('# HELP edge_classify_decodes_waiting CPU decodes waiting for a thread.', '# TYPE edge_classify_decodes_waiting gauge', `edge_classify_decodes_waiting ${d.waiting}`);
+    out.push('# HELP edge_classify_decodes_total CPU decodes: started, dropped before starting (their request had ended), stopped at their request\'s deadline.', '# TYPE edge_classify_decodes_total counter');
+    out.push(`edge_classify_decodes_total{outcome="started"} ${d.started}`, `edge_classify_decodes_total{outcome="dropped"} ${d.dropped}`, `edge_classify_decodes_total{outcome="stopped"} ${d.stopped}`);
     if (this.capture) {
       const c = this.capture.stats();
       out.push('# HELP edge_classify_capture_saved_total Captured images saved for retraining.', '# TYPE edge_classify_capture_saved_total counter', `edge_classify_capture_saved_total ${c.saved}`);
