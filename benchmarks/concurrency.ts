@@ -3,14 +3,14 @@
  * (a closed loop, as a server's request handlers are), at concurrency 1..256: images/s, p50/p99
  * latency per call and the event loop's p99 delay under that load, with dynamic batching on and
  * off, and onnxruntime-node (sharp resize + JS normalisation, batch 1 per call) under the same load.
- * Usage: node dist/benchmarks/concurrency.js [--quick] [--device cpu|cuda] [--model name] [--previous <checkout>]
+ * Usage: node dist/benchmarks/concurrency.js [--quick] [--device cpu|cuda] [--model name] [--previous <checkout>] [--name <results file name>]
  *   (--previous: that older build, with batching, in the same run)
  *   (needs `npm test` fixtures, and `npm --prefix benchmarks run setup` for the onnxruntime-node peer)
  */
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { type ImageInput, loadModel, type Model } from '../lib/index';
+import { buildInfo, type ImageInput, loadModel, type Model } from '../lib/index';
 import { loadOrt, sharpPipeline } from './lib/peers';
 import { closedLoop as run, idleEventLoopP99Ms, type Load } from './lib/load';
 import { type Row, writeResults } from './lib/report';
@@ -23,6 +23,7 @@ const device = option('device', 'cpu');
 const modelName = option('model', 'mobilenet_v3_small');
 const seconds = quick ? 1 : 3;
 const previous = option('previous', '');
+const name = option('name', `concurrency-${device}`);
 const CONCURRENCY = [1, 4, 16, 64, 256];
 const fixtures = path.join(root, 'test', '.fixtures');
 
@@ -92,7 +93,8 @@ async function main() {
   await release();
 
   const ours = (r: Row) => (r.case === referenceCase ? undefined : rows.find((o) => o.impl === 'edge-classify, batching' && o.batch === r.batch));
-  writeResults(`concurrency-${device}`, `edge-classify under concurrent load (${modelName}, ${device})`, rows, { seconds, device, model: modelName, callersOf64VsOneBatch: share, idleEventLoopP99Ms: floor },
+  const policy = buildInfo().threads;
+  writeResults(name, `edge-classify under concurrent load (${modelName}, ${device}; compute threads at nice ${policy.niceness}, the JS thread's slice ${policy.jsSliceUs ? `${policy.jsSliceUs} µs` : 'left alone'})`, rows, { seconds, device, model: modelName, callersOf64VsOneBatch: share, idleEventLoopP99Ms: floor, threads: policy },
     (r) => (r.impl === 'edge-classify, batching' || r.impl === 'idle process' ? undefined : ours(r)));
 }
 

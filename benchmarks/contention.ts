@@ -2,7 +2,8 @@
  * Contention benchmark (issue 12): batch-1 calls from JPEG bytes while 0, 1 or 2 busy neighbour
  * processes (`for(;;){}`, started and stopped here, each bounded in time) compete for the cores —
  * one caller in a loop, and 16 concurrent callers — for edge-classify with its defaults (the compute
- * team follows the free cores), on its onnxruntime backend (the ONNX export), with `threads: 1`, with passive OpenMP waiting, with the defaults
+ * team follows the free cores, the JS thread's 0.1 ms slice), without the slice (the defaults before issue 18), with
+ * EDGE_CLASSIFY_NICE=5, on its onnxruntime backend (the ONNX export), with `threads: 1`, with passive OpenMP waiting, with the defaults
  * before issue 12 on this build (nice +10, OpenMP's active waiting, a fixed team), older builds
  * (`--previous`), onnxruntime-node + sharp, and transformers.js (its image-classification pipeline
  * on the same weights, exported to ONNX). Then a cgroup-like limit: the process given one core by
@@ -126,8 +127,9 @@ async function main() {
     { impl: 'edge-classify, threads: 1', env: {}, kind: 'edge', lib: current, threads: 1 },
     // the same weights as ONNX on this build's onnxruntime backend (issue 21), where it is built
     { impl: 'edge-classify (onnxruntime)', env: {}, kind: 'edge-onnxruntime', lib: current },
-    // the JS thread's short time slice (native/core/js_thread.h), off by default
-    { impl: 'edge-classify, EDGE_CLASSIFY_JS_SLICE_US=100', env: { EDGE_CLASSIFY_JS_SLICE_US: '100' }, kind: 'edge', lib: current },
+    // without the JS thread's 0.1 ms slice (the default before issue 18), and with the compute threads at nice +5 as well
+    { impl: 'edge-classify, EDGE_CLASSIFY_JS_SLICE_US=0 (defaults before issue 18)', env: { EDGE_CLASSIFY_JS_SLICE_US: '0' }, kind: 'edge', lib: current },
+    { impl: 'edge-classify, EDGE_CLASSIFY_NICE=5', env: { EDGE_CLASSIFY_NICE: '5' }, kind: 'edge', lib: current },
     { impl: 'edge-classify, OMP_WAIT_POLICY=PASSIVE', env: { OMP_WAIT_POLICY: 'PASSIVE' }, kind: 'edge', lib: current },
     // the defaults before issue 12 on this build: nice +10, OpenMP's active waiting, a fixed team
     { impl: 'edge-classify, nice 10 + active wait + fixed team (old defaults)', env: { EDGE_CLASSIFY_NICE: '10', OMP_WAIT_POLICY: 'ACTIVE', EDGE_CLASSIFY_THREADS: String(os.availableParallelism()) }, kind: 'edge', lib: current },

@@ -550,11 +550,11 @@ export interface BuildInfo {
     /**
      * The time slice the JS thread asked the kernel for, in µs (0: left alone), and why: a waking JS
      * thread with a shorter slice than the compute thread on its core preempts it at once (Linux 6.12+;
-     * older kernels ignore it), with no priority over it. `EDGE_CLASSIFY_JS_SLICE_US` (0 = off, the default; 100 = the shortest).
+     * older kernels ignore it), with no priority over it. `EDGE_CLASSIFY_JS_SLICE_US` (default 100, the shortest; 0 = off).
      */
     jsSliceUs: number;
     jsSliceFrom: string;
-    /** Niceness of the compute threads. */
+    /** Niceness of the compute threads: 0 by default (`EDGE_CLASSIFY_NICE`, 0..19; 5 for a box this process has to itself); the JS thread keeps its own. */
     niceness: number;
     nicenessFrom: 'default' | 'EDGE_CLASSIFY_NICE';
     /** OMP_WAIT_POLICY as libtorch's OpenMP runtime saw it when it loaded; 'default' when unset (spin a while, then sleep). */

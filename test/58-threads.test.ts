@@ -87,7 +87,7 @@ describe('thread policy', () => {
     expect(JSON.parse(r.stdout).threadsFrom).toBe('cores');
   });
 
-  it("EDGE_CLASSIFY_JS_SLICE_US asks for the JS thread's time slice, kept niceness; off by default", () => {
+  it("the JS thread asks for a 0.1 ms time slice by default, EDGE_CLASSIFY_JS_SLICE_US for another or none; its niceness kept", () => {
     // what the kernel has for the JS thread, read back from /proc (se.slice, in ns) where the kernel shows it
     const script = `const t = require(${lib}).buildInfo().threads; const sched = require('fs').readFileSync('/proc/thread-self/sched', 'utf8');
       console.log(JSON.stringify({ us: t.jsSliceUs, from: t.jsSliceFrom, slice: (/se\\.slice\\s*:\\s*(\\d+)/.exec(sched) || [])[1], nice: require('os').getPriority() }))`;
@@ -96,12 +96,15 @@ describe('thread policy', () => {
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout) as { us: number; from: string; slice?: string; nice: number };
     };
-    const off = run({});
-    expect(off).toMatchObject({ us: 0, from: 'default' });
-    const on = run({ EDGE_CLASSIFY_JS_SLICE_US: '100' }, 5);
-    expect(on).toMatchObject({ us: 100, from: 'EDGE_CLASSIFY_JS_SLICE_US', nice: 5 }); // the niceness is kept
-    if (on.slice !== undefined) {
-      expect(Number(on.slice)).toBe(100_000);
+    const byDefault = run({}, 5);
+    expect(byDefault).toMatchObject({ us: 100, from: 'default', nice: 5 }); // the niceness is kept
+    const off = run({ EDGE_CLASSIFY_JS_SLICE_US: '0' });
+    expect(off).toMatchObject({ us: 0, from: 'EDGE_CLASSIFY_JS_SLICE_US' });
+    const other = run({ EDGE_CLASSIFY_JS_SLICE_US: '500' });
+    expect(other).toMatchObject({ us: 500, from: 'EDGE_CLASSIFY_JS_SLICE_US' });
+    if (byDefault.slice !== undefined) {
+      expect(Number(byDefault.slice)).toBe(100_000);
+      expect(Number(other.slice)).toBe(500_000);
       expect(Number(off.slice)).not.toBe(100_000);
     }
     expect(run({ EDGE_CLASSIFY_JS_SLICE_US: 'fast' }).from).toMatch(/not 0\.\.100000: left alone/);

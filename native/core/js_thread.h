@@ -17,12 +17,11 @@ struct JsThreadSlice {
   std::string from;      // "default", "EDGE_CLASSIFY_JS_SLICE_US", or why it was not set
 };
 
-// The default: leave the JS thread alone (0). Asked for, 100 µs (the kernel's shortest) brought the
-// event loop's p99 under 16 callers down by ~1-2 ms (README, "Threads and priority"), but it also
-// changed how calls gather into batches, and the process's resident memory settled higher and later
-// (test/70-batching's memory test: a median of ~11 MiB growth over a second 20,000 calls, against ~5
-// without): opt in with EDGE_CLASSIFY_JS_SLICE_US=100 until that is understood.
-constexpr int kDefaultJsSliceUs = 0;
+// The default: 100 µs, the kernel's shortest. It costs the compute threads no share (no priority
+// changes hands) and takes ~1-2 ms off the event loop's p99 under load; with the compute threads at
+// EDGE_CLASSIFY_NICE=5 as well the p99 stays under 2 ms at 1..256 callers on a 2-core box (README,
+// "Threads and priority"). EDGE_CLASSIFY_JS_SLICE_US=0 leaves the JS thread alone.
+constexpr int kDefaultJsSliceUs = 100;
 
 // Asks the kernel for EDGE_CLASSIFY_JS_SLICE_US (default kDefaultJsSliceUs; 0 = leave alone) µs as the
 // calling thread's slice, keeping its policy and niceness; only for the normal and batch policies.

@@ -18,9 +18,15 @@
 // latency on an idle one (measured: README, "Threads and priority").
 //
 // Priority: the torch thread and the threads it starts run `niceness` below
-// normal (EDGE_CLASSIFY_NICE = 0..19; default 0: at +10 a busy neighbour at
-// normal priority won every time slice, and one such process made batch-1
-// calls 30x slower).
+// normal (EDGE_CLASSIFY_NICE = 0..19; default 0). +5, with the JS thread's short
+// slice (js_thread.h), lets the event loop preempt the compute team at once (its
+// p99 under 2 ms at 1..256 callers on a 2-core box), but when other processes
+// keep every core busy the team then gets a smaller share: 1.8-2.7x slower
+// batch-1 calls with two busy neighbours on 2 cores. Niceness cannot be lowered
+// again without a privilege, so it cannot follow the load: 0 stays the default,
+// +5 is for a box this process has to itself. At +10 (the default before issue
+// 12, with OpenMP's active waiting and a fixed team) one busy neighbour made
+// batch-1 calls 30x slower. (README, "Threads and priority".)
 #pragma once
 
 #include <string>
