@@ -29,7 +29,10 @@ void randomResults() {
   auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   for (int round = 0; round < 2000; ++round) {
-    const int cols = pick(1, round % 50 == 0 ? 3000 : 40);
+    // every 4th round: confidences in [0, 1] only (as a classifier's), so that the rounded keys sort
+    // them (results.cc: by counting where their range is narrow, else by radix), many classes at times
+    const bool unit = round % 4 == 1;
+    const int cols = pick(1, round % 50 == 0 || (unit && round % 3 == 0) ? 3000 : 40);
     std::vector<std::string> names;
     std::vector<int32_t> keys;
     for (int i = 0; i < cols; ++i) {
@@ -39,6 +42,11 @@ void randomResults() {
     const auto labels = makeLabels(names, keys);
     std::vector<double> scores(static_cast<size_t>(cols));
     for (double& s : scores) {
+      if (unit) {
+        const int kind = pick(0, 3);
+        s = kind == 0 ? pick(0, 8) / 32.0 : kind == 1 ? std::pow(uniform(0, 1), 12) : kind == 2 ? pick(0, 20) / 10000.0 : uniform(0, 1);
+        continue;
+      }
       switch (pick(0, 9)) {
         case 0: s = pick(0, 8) / 32.0; break;                     // exact rounding ties
         case 1: s = std::numeric_limits<double>::quiet_NaN(); break;
