@@ -16,6 +16,7 @@
         "native/core/torch_backend.cc",
         "native/core/scheduler.cc",
         "native/core/executor.cc",
+        "native/core/openmp.cc",
         "native/core/thread_policy.cc",
         "native/core/js_thread.cc",
         "native/core/team_governor.cc",

@@ -55,7 +55,7 @@ async function measure(kind: string, modelName: string, lib: string, threads: nu
   const jpeg = await sharp(path.join(fixtures, 'photos', 'chelsea.png')).resize(640, 480, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
   let call: () => Promise<unknown>;
   let policy: unknown;
-  // the compute team's state (this build's buildInfo().threads.team, takenCores, idleCores, teamChanges)
+  // the compute team's state (this build's buildInfo().threads.team, takenCores, idleCores, teamChanges; lane, othersCores, laneChanges)
   let team = (): unknown => undefined;
   if (kind === 'edge' || kind === 'edge-onnxruntime') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -68,7 +68,9 @@ async function measure(kind: string, modelName: string, lib: string, threads: nu
     policy = (ec.buildInfo() as { threads?: unknown }).threads ?? 'previous build';
     team = () => {
       const t = (ec.buildInfo() as { threads?: Record<string, unknown> }).threads;
-      return t && 'team' in t ? { team: t.team, takenCores: t.takenCores, idleCores: t.idleCores, teamChanges: t.teamChanges } : undefined;
+      return t && 'team' in t
+        ? { team: t.team, takenCores: t.takenCores, idleCores: t.idleCores, teamChanges: t.teamChanges, ...('lane' in t ? { lane: t.lane, othersCores: t.othersCores, laneChanges: t.laneChanges } : {}) }
+        : undefined;
     };
   } else if (kind === 'ort') {
     const { loadOrt, sharpPipeline } = await import('./lib/peers');
@@ -130,6 +132,8 @@ async function main() {
     // without the JS thread's 0.1 ms slice (the default before issue 18), and with the compute threads at nice +5 as well
     { impl: 'edge-classify, EDGE_CLASSIFY_JS_SLICE_US=0 (defaults before issue 18)', env: { EDGE_CLASSIFY_JS_SLICE_US: '0' }, kind: 'edge', lib: current },
     { impl: 'edge-classify, EDGE_CLASSIFY_NICE=5', env: { EDGE_CLASSIFY_NICE: '5' }, kind: 'edge', lib: current },
+    // one lane at nice 0, no quiet lane: the defaults from issue 18 until the quiet lane
+    { impl: 'edge-classify, EDGE_CLASSIFY_QUIET_NICE=0 (one lane: defaults before the quiet lane)', env: { EDGE_CLASSIFY_QUIET_NICE: '0' }, kind: 'edge', lib: current },
     { impl: 'edge-classify, OMP_WAIT_POLICY=PASSIVE', env: { OMP_WAIT_POLICY: 'PASSIVE' }, kind: 'edge', lib: current },
     // the defaults before issue 12 on this build: nice +10, OpenMP's active waiting, a fixed team
     { impl: 'edge-classify, nice 10 + active wait + fixed team (old defaults)', env: { EDGE_CLASSIFY_NICE: '10', OMP_WAIT_POLICY: 'ACTIVE', EDGE_CLASSIFY_THREADS: String(os.availableParallelism()) }, kind: 'edge', lib: current },

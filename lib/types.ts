@@ -554,9 +554,21 @@ export interface BuildInfo {
      */
     jsSliceUs: number;
     jsSliceFrom: string;
-    /** Niceness of the compute threads: 0 by default (`EDGE_CLASSIFY_NICE`, 0..19; 5 for a box this process has to itself); the JS thread keeps its own. */
+    /**
+     * Niceness of the torch thread's normal lane and the compute threads it starts: 0 by default
+     * (`EDGE_CLASSIFY_NICE`, 0..19). CPU batches run there while other processes use the cores.
+     * The JS thread keeps its own niceness.
+     */
     niceness: number;
     nicenessFrom: 'default' | 'EDGE_CLASSIFY_NICE';
+    /**
+     * Niceness of the quiet lane, where CPU batches run while no other process uses the cores, so that
+     * this process's JS and decoding threads preempt the compute team at once: 10 by default
+     * (`EDGE_CLASSIFY_QUIET_NICE`, 0..19). Setting `EDGE_CLASSIFY_NICE` alone makes it equal to
+     * `niceness`: one lane.
+     */
+    quietNiceness: number;
+    quietNicenessFrom: 'default' | 'EDGE_CLASSIFY_QUIET_NICE' | 'EDGE_CLASSIFY_NICE';
     /** OMP_WAIT_POLICY as libtorch's OpenMP runtime saw it when it loaded; 'default' when unset (spin a while, then sleep). */
     waitPolicy: string;
     /**
@@ -573,6 +585,17 @@ export interface BuildInfo {
     idleCores: number;
     /** How often `team` changed. */
     teamChanges: number;
+    /** Whether there is a quiet lane to choose: `quietNiceness` above `niceness`, and the kernel's counters readable (Linux). */
+    quietLane: boolean;
+    /**
+     * The lane the next CPU batch runs on: 'quiet' after a sample in which other processes used under 0.1 of a core,
+     * 'normal' again from 0.25 of a core on (at most every 200 ms, before a CPU batch). Always 'normal' without a quiet lane.
+     */
+    lane: 'normal' | 'quiet';
+    /** Cores other processes used on `cores` over the last sample (CPU busy time less this process's); null before the first. */
+    othersCores: number | null;
+    /** How often `lane` changed. */
+    laneChanges: number;
   };
   /** Path of the loaded `.node` file. */
   binary: string;

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 CXX=${CXX:-g++}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-core=(native/core/scheduler.cc native/core/executor.cc native/core/thread_policy.cc native/core/team_governor.cc native/core/classifier.cc
+core=(native/core/scheduler.cc native/core/executor.cc native/core/openmp.cc native/core/thread_policy.cc native/core/team_governor.cc native/core/classifier.cc
          native/core/image.cc native/core/preprocess.cc native/core/roboflow_steps.cc native/core/postprocess.cc native/core/results.cc
          native/core/tensorrt/engine_cache.cc native/core/tensorrt/build_plan.cc native/core/tensorrt/build_progress.cc)
 modes=("$@")

@@ -69,7 +69,8 @@ async function main() {
   const t = buildInfo().threads;
   const sum = (rows, i) => rows.reduce((a, r) => a + r[i], 0);
   late.sort((a, b) => b[0] - a[0]);
-  console.log(`${modelName}, ${callers} callers, ${seconds} s; compute nice ${t.niceness} (${t.nicenessFrom}), JS slice ${t.jsSliceUs} µs (${t.jsSliceFrom}), ${t.threads} threads`);
+  const lanes = t.quietLane ? `lanes nice ${t.niceness} / quiet ${t.quietNiceness} (on '${t.lane}' at the end, ${t.laneChanges} changes, others used ${t.othersCores == null ? '?' : t.othersCores.toFixed(2)} cores)` : `compute nice ${t.niceness} (${t.nicenessFrom})`;
+  console.log(`${modelName}, ${callers} callers, ${seconds} s; ${lanes}, JS slice ${t.jsSliceUs} µs (${t.jsSliceFrom}), ${t.threads} threads`);
   console.log(`images/s ${(images / seconds).toFixed(0)}; event loop p99 ${(delay.percentile(99) / 1e6).toFixed(2)} ms, max ${(delay.max / 1e6).toFixed(2)} ms; ELU ${(100 * elu.utilization).toFixed(1)} %`);
   console.log(`JS thread: ran ${((last[0] - first[0]) / 1e6).toFixed(0)} ms, waited for a CPU ${((last[1] - first[1]) / 1e6).toFixed(0)} ms over ${last[2] - first[2]} slices`);
   console.log(`GC: ${gcs.length} pauses, ${gcs.reduce((a, b) => a + b, 0).toFixed(1)} ms in all, longest ${Math.max(0, ...gcs).toFixed(2)} ms`);

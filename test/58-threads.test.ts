@@ -182,3 +182,63 @@ describe.runIf(Number(cores) > 1)('the compute team follows the cores other work
     expect(state.teamChanges).toBeGreaterThanOrEqual(2);
   }, CROWDED_TIMEOUT);
 });
+
+// The torch thread's two lanes: CPU batches run at normal priority while other processes use the cores,
+// below it (the quiet lane) while they do not, so that this process's own JS and decoding threads preempt
+// the compute team at once. Which lane ran the batches shows in the niceness of the threads they started:
+// the quiet lane's OpenMP team exists only once batches ran there.
+describe('the quiet lane', () => {
+  const threadsWith = (env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${lib}).buildInfo().threads))`], { encoding: 'utf8', env: { ...process.env, ...env } });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  };
+
+  it('is at nice +10 by default; EDGE_CLASSIFY_QUIET_NICE sets it; EDGE_CLASSIFY_NICE alone leaves one lane', () => {
+    const defaults = threadsWith({ EDGE_CLASSIFY_NICE: '', EDGE_CLASSIFY_QUIET_NICE: '' });
+    expect(defaults).toMatchObject({ niceness: 0, nicenessFrom: 'default', quietNiceness: 10, quietNicenessFrom: 'default', lane: 'normal', othersCores: null, laneChanges: 0 });
+    expect(typeof defaults.quietLane).toBe('boolean'); // false only where /proc cannot be read
+    expect(threadsWith({ EDGE_CLASSIFY_QUIET_NICE: '7' })).toMatchObject({ quietNiceness: 7, quietNicenessFrom: 'EDGE_CLASSIFY_QUIET_NICE' });
+    expect(threadsWith({ EDGE_CLASSIFY_NICE: '5' })).toMatchObject({ niceness: 5, quietNiceness: 5, quietNicenessFrom: 'EDGE_CLASSIFY_NICE', quietLane: false });
+    // a quiet lane not below the normal one is no lane
+    expect(threadsWith({ EDGE_CLASSIFY_NICE: '5', EDGE_CLASSIFY_QUIET_NICE: '3' })).toMatchObject({ niceness: 5, quietNiceness: 5, quietLane: false });
+    expect(threadsWith({ EDGE_CLASSIFY_QUIET_NICE: '0' })).toMatchObject({ quietNiceness: 0, quietLane: false });
+  });
+
+  it.runIf(Number(cores) > 1)(
+    'batches run on the normal lane while other processes keep the cores busy, on the quiet lane once they are gone',
+    () => {
+      const script = `const fs = require('fs'); const { spawn } = require('child_process'); const { loadModel, buildInfo } = require(${lib});
+      const nice = (t) => Number(fs.readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ')[16]);
+      const marked = () => fs.readdirSync('/proc/self/task').filter((t) => nice(t) === nice(process.pid) + ${MARK}).length;
+      const normal = () => fs.readdirSync('/proc/self/task').filter((t) => nice(t) === nice(process.pid)).length;
+      const busy = Array.from({ length: ${cores} }, () => spawn(process.execPath, ['-e', ${JSON.stringify(BUSY)}], { stdio: 'ignore' }));
+      loadModel(${JSON.stringify(fixtureModel('mobilenet_v3_small.torchscript'))}, { device: 'cpu' }).then(async (m) => {
+        const frame = { data: new Uint8Array(224 * 224 * 3).fill(90), width: 224, height: 224, channels: 3 };
+        let n = 0;
+        for (; n < 3000 && !(n >= 20 && buildInfo().threads.othersCores > 0.5); n++) await m.classify(frame);
+        const crowded = { ...buildInfo().threads, marked: marked(), normal: normal(), calls: n };
+        for (const b of busy) b.kill('SIGKILL');
+        for (n = 0; n < 3000 && !(buildInfo().threads.lane === 'quiet' && buildInfo().threads.team === ${cores}); n++) await m.classify(frame);
+        for (let i = 0; i < 5; i++) await m.classify(frame); // batches on the quiet lane with the whole team
+        console.log(JSON.stringify({ crowded, quiet: { ...buildInfo().threads, marked: marked(), normal: normal(), calls: n } }));
+        await m.dispose();
+      });`;
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: CROWDED_TIMEOUT - 10_000, env: { ...process.env, EDGE_CLASSIFY_QUIET_NICE: String(MARK) } });
+      expect(r.status, r.stderr).toBe(0);
+      const { crowded, quiet } = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      expect(crowded).toMatchObject({ quietLane: true, quietNiceness: MARK, lane: 'normal' });
+      expect(crowded.othersCores).toBeGreaterThan(0.5);
+      // the quiet lane's thread alone is at +MARK: every batch so far started its threads at normal priority
+      expect(crowded.marked).toBe(1);
+      expect(quiet).toMatchObject({ lane: 'quiet', team: Number(cores) });
+      expect(quiet.othersCores).toBeLessThan(0.1);
+      expect(quiet.laneChanges).toBeGreaterThanOrEqual(1);
+      // and now its OpenMP team too: the batches ran on the quiet lane
+      expect(quiet.marked).toBeGreaterThanOrEqual(Number(cores));
+      // the normal lane freed its OpenMP team when it handed over (an idle team makes libgomp spin less in the other)
+      expect(quiet.normal).toBeLessThan(crowded.normal);
+    },
+    CROWDED_TIMEOUT,
+  );
+});

@@ -247,6 +247,8 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   threads.Set("threadsFrom", policy.threadsFrom);
   threads.Set("niceness", policy.niceness);
   threads.Set("nicenessFrom", policy.nicenessFrom);
+  threads.Set("quietNiceness", policy.quietNiceness);
+  threads.Set("quietNicenessFrom", policy.quietNicenessFrom);
   threads.Set("waitPolicy", policy.waitPolicy.empty() ? "default" : policy.waitPolicy);
   const edge::JsThreadSlice& slice = dataOf(env).jsSlice;
   threads.Set("jsSliceUs", slice.microseconds);
@@ -257,6 +259,10 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   threads.Set("takenCores", team.takenCores);
   threads.Set("idleCores", team.idleCores);
   threads.Set("teamChanges", static_cast<double>(team.changes));
+  threads.Set("quietLane", team.quietLane);
+  threads.Set("lane", team.lane == edge::kQuietLane ? "quiet" : "normal");
+  threads.Set("othersCores", team.othersCores >= 0 ? Napi::Value(Napi::Number::New(env, team.othersCores)) : env.Null());
+  threads.Set("laneChanges", static_cast<double>(team.laneChanges));
   out.Set("threads", threads);
   return out;
 }

@@ -10,9 +10,17 @@
 // every model's scheduler, freeing a model) runs on one Executor, torchThread();
 // a CUDA model's scheduler has executors of its own, one per lane.
 //
-// torchThread() runs at the niceness of the thread policy (thread_policy.h:
-// EDGE_CLASSIFY_NICE = 0..19), and so do the OpenMP and preprocessing threads
-// it starts, which inherit it.
+// An executor may have several workers, each a thread at a niceness of its
+// own, that take its tasks one at a time (never two at once, in order): a
+// chooser says which worker takes the next one. torchThread() has two when
+// the thread policy has a quiet lane (thread_policy.h): the normal lane at
+// EDGE_CLASSIFY_NICE (default 0) and the quiet lane below it, chosen by the
+// team's governor while no other process uses the cores (team_governor.h).
+// The OpenMP and preprocessing threads a worker starts inherit its niceness.
+// OpenMP keeps a team per worker, and libgomp makes every team spin less at
+// its barriers while it manages more threads than there are CPUs (an idle
+// team of the other lane counts): so a worker the chooser leaves frees its
+// OpenMP team (openmp.h), and the lane that takes over starts its own.
 //
 // Stopping never strands a caller: stop() lets the running task finish and
 // destroys the queued ones unrun, which breaks the promise of every call()
@@ -30,6 +38,7 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "error.h"
 
@@ -39,9 +48,17 @@ class Executor {
  public:
   using Task = std::function<void()>;
   using Clock = std::chrono::steady_clock;
+  // Which worker takes the next task (0..workers-1; larger: the last). Called with the executor's
+  // lock held, from any thread: it must be cheap and must not use the executor.
+  using Chooser = std::function<size_t()>;
+  // Called on a worker, outside the lock, when the chooser has moved away from it after it ran
+  // tasks (before it waits): it gives up what its tasks left behind on its thread.
+  using Leave = std::function<void()>;
 
   // niceness > 0: the thread (and the threads it starts) runs that much below normal priority.
   explicit Executor(int niceness = 0);
+  // One worker per niceness (at least one), taking the tasks one at a time as `choose` says.
+  Executor(std::vector<int> nicenesses, Chooser choose, Leave leave = nullptr);
   ~Executor();  // stop()
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -53,7 +70,9 @@ class Executor {
   bool post(Task task);
   // Queues a task to run at `at` or later; false once stopped.
   bool postAt(Clock::time_point at, Task task);
-  bool onThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  // True on any of its workers.
+  bool onThread() const;
+  size_t workers() const { return threads_.size(); }
   bool stopped() const;
 
   // Runs fn on this executor's thread and waits for it; its result or exception comes back here.
@@ -75,18 +94,23 @@ class Executor {
   }
 
  private:
-  void loop();
+  void loop(size_t worker);
+  size_t chosen() const;  // mutex_ held
 
-  const int niceness_;
+  const Chooser choose_;
+  const Leave leave_;
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
+  std::deque<std::condition_variable> wakes_;  // one per worker
+  std::vector<char> ranSinceLeave_;            // per worker: ran a task since its last leave_()
   std::deque<Task> tasks_;
   std::multimap<Clock::time_point, Task> timed_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
-// The process-wide thread for CPU-side libtorch work (niceness: threadPolicy().niceness).
+// The process-wide executor of CPU-side libtorch work: one worker at threadPolicy().niceness, and a
+// second at threadPolicy().quietNiceness when the policy has a quiet lane, taking the tasks while
+// teamGovernor().lane() is kQuietLane; a lane that hands over frees its OpenMP team.
 Executor& torchThread();
 
 }  // namespace edge

@@ -18,9 +18,9 @@ struct JsThreadSlice {
 };
 
 // The default: 100 µs, the kernel's shortest. It costs the compute threads no share (no priority
-// changes hands) and takes ~1-2 ms off the event loop's p99 under load; with the compute threads at
-// EDGE_CLASSIFY_NICE=5 as well the p99 stays under 2 ms at 1..256 callers on a 2-core box (README,
-// "Threads and priority"). EDGE_CLASSIFY_JS_SLICE_US=0 leaves the JS thread alone.
+// changes hands) and takes ~1-2 ms off the event loop's p99 under load; with the compute team on the
+// torch thread's quiet lane as well (executor.h) the p99 stays under 2 ms at 1..256 callers on a
+// 2-core box (README, "Threads and priority"). EDGE_CLASSIFY_JS_SLICE_US=0 leaves the JS thread alone.
 constexpr int kDefaultJsSliceUs = 100;
 
 // Asks the kernel for EDGE_CLASSIFY_JS_SLICE_US (default kDefaultJsSliceUs; 0 = leave alone) µs as the

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <utility>
 
@@ -37,6 +38,13 @@ int nextTeamSize(int current, int budget, double taken, double idle) {
     const int grow = static_cast<int>(std::floor(current + idle + (1 - kGrowFrom)));
     if (grow > current) return std::min(budget, grow);
   }
+  return current;
+}
+
+int nextLane(int current, double others) {
+  if (!std::isfinite(others) || others < 0) return current;
+  if (others >= kNormalFrom) return kNormalLane;
+  if (others < kQuietBelow) return kQuietLane;
   return current;
 }
 
@@ -97,6 +105,25 @@ int openSchedstat(long tid) {
 }
 #endif
 
+// CPU seconds this process's threads have used (negative when unknown).
+double processCpuSeconds() {
+  timespec t{};
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) != 0) return -1;
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+long currentTid() {
+#ifdef __linux__
+  return static_cast<long>(syscall(SYS_gettid));
+#else
+  return 0;
+#endif
+}
+
+// A sample longer than this (the process had no batches for a while) averages over too much to move
+// to the quiet lane on: a neighbour that used a core for part of it reads as a fraction of a core.
+constexpr double kLongestQuietSample = 1.0;
+
 bool countersReadable() {
 #ifdef __linux__
   double idle = 0;
@@ -114,8 +141,11 @@ bool countersReadable() {
 
 }  // namespace
 
-TeamGovernor::TeamGovernor(int budget, bool adaptive)
-    : budget_(std::max(1, budget)), adaptive_(adaptive && budget > 1 && countersReadable()), size_(std::max(1, budget)) {}
+TeamGovernor::TeamGovernor(int budget, bool adaptive, bool quietLane)
+    : budget_(std::max(1, budget)),
+      adaptive_(adaptive && budget > 1 && countersReadable()),
+      quietLane_(quietLane && countersReadable() && processCpuSeconds() >= 0),
+      size_(std::max(1, budget)) {}
 
 TeamGovernor::Fd& TeamGovernor::Fd::operator=(Fd&& other) noexcept {
   if (this != &other) {
@@ -132,16 +162,19 @@ TeamGovernor::Fd::~Fd() {
 #endif
 }
 
-TeamGovernor::Batch::Batch(TeamGovernor& governor) : governor_(governor), size_(governor.budget_) {
-  if (!governor_.adaptive_) return;
+TeamGovernor::Batch::Batch(TeamGovernor& governor, bool sizeTeam) : governor_(governor), size_(governor.budget_) {
+  if (!governor_.adaptive_ && !governor_.quietLane_) return;
   std::lock_guard<std::mutex> lock(governor_.mutex_);
-  size_ = governor_.decide();
+  const int size = governor_.decide();
+  if (!governor_.adaptive_ || !sizeTeam) return;
+  size_ = size;
+  measured_ = true;
   delay_ = governor_.teamDelay();
   start_ = std::chrono::steady_clock::now();
 }
 
 TeamGovernor::Batch::~Batch() {
-  if (!governor_.adaptive_) return;
+  if (!measured_) return;
   const auto end = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(governor_.mutex_);
   governor_.batchSeconds_ += std::chrono::duration<double>(end - start_).count();
@@ -155,28 +188,46 @@ int TeamGovernor::decide() {
   double idle = 0;
   int cpus = 0;
   if (!readIdleCpuSeconds(&idle, &cpus)) return current;
+  const double self = processCpuSeconds();
   if (!primed_ || cpus != measuredCpus_) {  // first sample, or the mask changed: a new baseline
     primed_ = true;
     measuredCpus_ = cpus;
     lastIdle_ = idle;
+    lastSelfCpu_ = self;
     lastSample_ = now;
     batchSeconds_ = delaySeconds_ = 0;
     return current;
   }
   const double wall = std::chrono::duration<double>(now - lastSample_).count();
+  const double idleSeconds = std::max(0.0, idle - lastIdle_);
   const bool measured = batchSeconds_ >= std::chrono::duration<double>(kMinBatchTime).count();
   takenCores_ = measured ? delaySeconds_ / batchSeconds_ : -1;
-  idleCores_ = std::max(0.0, idle - lastIdle_) / wall;
+  idleCores_ = idleSeconds / wall;
+  // the mask's CPUs were busy for wall * cpus - idle seconds, this process for (self - lastSelfCpu_) of them
+  othersCores_ = self >= 0 && lastSelfCpu_ >= 0 ? std::max(0.0, wall * cpus - idleSeconds - (self - lastSelfCpu_)) / wall : -1;
   lastIdle_ = idle;
+  lastSelfCpu_ = self;
   lastSample_ = now;
   batchSeconds_ = delaySeconds_ = 0;
+  if (quietLane_) decideLane(wall);
+  if (!adaptive_) return current;
   const int next = nextTeamSize(current, std::min(budget_, cpus), takenCores_, idleCores_);
   if (next != current) {
     size_.store(next, std::memory_order_relaxed);
     ++changes_;
-    if (next > current) joinedUpTo_ = 0;  // a grown team may have new threads: they join again
+    if (next > current) joined_.clear();  // a grown team may have new threads: they join again
   }
   return next;
+}
+
+void TeamGovernor::decideLane(double wall) {
+  const int current = lane_.load(std::memory_order_relaxed);
+  int next = nextLane(current, othersCores_);
+  if (next == kQuietLane && current != kQuietLane && wall > kLongestQuietSample) next = current;
+  if (next != current) {
+    lane_.store(next, std::memory_order_relaxed);
+    ++laneChanges_;
+  }
 }
 
 double TeamGovernor::teamDelay() {
@@ -203,21 +254,45 @@ TeamState TeamGovernor::state() const {
   s.takenCores = std::max(0.0, takenCores_);
   s.idleCores = idleCores_;
   s.changes = changes_;
+  s.quietLane = quietLane_;
+  s.lane = lane_.load(std::memory_order_relaxed);
+  s.othersCores = othersCores_;
+  s.laneChanges = laneChanges_;
   return s;
 }
 
 bool TeamGovernor::needsJoin(int size) const {
   if (!adaptive_) return false;
+  const long master = currentTid();
   std::lock_guard<std::mutex> lock(mutex_);
-  return size > joinedUpTo_;
+  for (const auto& [tid, joined] : joined_)
+    if (tid == master) return size > joined;
+  return true;
+}
+
+void TeamGovernor::markJoined(int size) {
+  if (!adaptive_) return;
+  const long master = currentTid();
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [tid, joined] : joined_) {
+    if (tid != master) continue;
+    joined = std::max(joined, size);
+    return;
+  }
+  joined_.emplace_back(master, size);
+}
+
+void TeamGovernor::forgetJoined() {
+  const long master = currentTid();
+  std::lock_guard<std::mutex> lock(mutex_);
+  joined_.erase(std::remove_if(joined_.begin(), joined_.end(), [master](const std::pair<long, int>& j) { return j.first == master; }), joined_.end());
 }
 
 void TeamGovernor::joinTeam() {
 #ifdef __linux__
   if (!adaptive_) return;
-  const long tid = static_cast<long>(syscall(SYS_gettid));
+  const long tid = currentTid();
   std::lock_guard<std::mutex> lock(mutex_);
-  joinedUpTo_ = std::max(joinedUpTo_, size_.load(std::memory_order_relaxed));
   for (const Member& m : members_)
     if (m.tid == tid) return;
   Fd schedstat(openSchedstat(tid));
@@ -226,7 +301,8 @@ void TeamGovernor::joinTeam() {
 }
 
 TeamGovernor& teamGovernor() {
-  static TeamGovernor governor(threadPolicy().threads, threadPolicy().threadsFrom != "EDGE_CLASSIFY_THREADS");
+  const ThreadPolicy& policy = threadPolicy();
+  static TeamGovernor governor(policy.threads, policy.threadsFrom != "EDGE_CLASSIFY_THREADS", policy.quietNiceness > policy.niceness);
   return governor;
 }
 

@@ -125,6 +125,11 @@ ThreadPolicy decide() {
   p.threadsFrom = set ? "EDGE_CLASSIFY_THREADS" : "cores";
   p.niceness = envInt("EDGE_CLASSIFY_NICE", 0, 19, kDefaultNiceness, &set);
   p.nicenessFrom = set ? "EDGE_CLASSIFY_NICE" : "default";
+  // EDGE_CLASSIFY_NICE alone fixes the one lane (as it did before there were two)
+  const int quietDefault = set ? p.niceness : kDefaultQuietNiceness;
+  p.quietNiceness = envInt("EDGE_CLASSIFY_QUIET_NICE", 0, 19, quietDefault, &set);
+  p.quietNicenessFrom = set ? "EDGE_CLASSIFY_QUIET_NICE" : p.nicenessFrom;
+  if (p.quietNiceness < p.niceness) p.quietNiceness = p.niceness;
   const char* wait = std::getenv("OMP_WAIT_POLICY");
   p.waitPolicy = wait ? wait : "";
   return p;

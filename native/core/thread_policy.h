@@ -17,16 +17,22 @@
 // a box whose cores are always busy with other processes, but costs batch-1
 // latency on an idle one (measured: README, "Threads and priority").
 //
-// Priority: the torch thread and the threads it starts run `niceness` below
-// normal (EDGE_CLASSIFY_NICE = 0..19; default 0). +5, with the JS thread's short
-// slice (js_thread.h), lets the event loop preempt the compute team at once (its
-// p99 under 2 ms at 1..256 callers on a 2-core box), but when other processes
-// keep every core busy the team then gets a smaller share: 1.8-2.7x slower
-// batch-1 calls with two busy neighbours on 2 cores. Niceness cannot be lowered
-// again without a privilege, so it cannot follow the load: 0 stays the default,
-// +5 is for a box this process has to itself. At +10 (the default before issue
-// 12, with OpenMP's active waiting and a fixed team) one busy neighbour made
-// batch-1 calls 30x slower. (README, "Threads and priority".)
+// Priority: the torch thread has two lanes (executor.h), two threads that
+// take its tasks one at a time: the normal lane at `niceness`
+// (EDGE_CLASSIFY_NICE = 0..19; default 0) and the quiet lane at
+// `quietNiceness` (EDGE_CLASSIFY_QUIET_NICE = 0..19; default 10). The team's
+// governor runs batches on the quiet lane while no other process uses the
+// cores (team_governor.h): then the compute team only competes with this
+// process's own JS and decoding threads, and at +10 they preempt it at once
+// (the event loop's p99 under 2 ms; measured: README, "Threads and
+// priority"). When other processes use the cores, batches run on the normal
+// lane, at the priority those processes have: at +5 or +10 the team got a
+// third or less of a contended core (batch-1 calls 1.8-2.7x slower with two
+// busy neighbours on 2 cores; at +10 with a fixed team, one neighbour made
+// them 30x slower). Niceness cannot be lowered again without a privilege,
+// hence two threads rather than one that changes its niceness. Setting
+// EDGE_CLASSIFY_NICE alone, or a quiet niceness not above it, leaves one
+// lane at `niceness`.
 #pragma once
 
 #include <string>
@@ -38,15 +44,18 @@ struct ThreadPolicy {
   std::string coresFrom;       // "affinity", "cgroup v2 cpu.max", "cgroup v1 cfs quota", "hardware"
   int threads = 1;             // compute threads (libtorch intra-op, CPU preprocessing)
   std::string threadsFrom;     // "cores" or "EDGE_CLASSIFY_THREADS"
-  int niceness = 0;            // of the torch thread and the threads it starts
+  int niceness = 0;            // of the torch thread's normal lane and the threads it starts
   std::string nicenessFrom;    // "default" or "EDGE_CLASSIFY_NICE"
+  int quietNiceness = 0;       // of its quiet lane; not above `niceness`: there is no quiet lane
+  std::string quietNicenessFrom;  // "default", "EDGE_CLASSIFY_QUIET_NICE", or "EDGE_CLASSIFY_NICE" (one lane)
   std::string waitPolicy;      // OMP_WAIT_POLICY as libtorch's OpenMP runtime saw it at start ("" = its default)
 };
 
 // Computed on first use; an invalid EDGE_CLASSIFY_* value is reported on stderr and the default kept.
 const ThreadPolicy& threadPolicy();
 
-// The default niceness of the compute threads (see the README's "Threads and priority").
+// The default nicenesses of the torch thread's lanes (see the README's "Threads and priority").
 constexpr int kDefaultNiceness = 0;
+constexpr int kDefaultQuietNiceness = 10;
 
 }  // namespace edge

@@ -97,16 +97,21 @@ class TorchBackend final : public Backend {
   // The intra-op team of the torch thread for one batch: this model's `threads` option, else as
   // many of the thread policy's threads as other work leaves cores free, measured over `batch`
   // (team_governor.h).
+  // (The thread count is per thread in OpenMP: each lane of the torch thread sets its own.)
   void useThreads(std::optional<TeamGovernor::Batch>& batch) const {
+    TeamGovernor& governor = teamGovernor();
     int want = threads_;
     if (want <= 0) {
-      TeamGovernor& governor = teamGovernor();
       want = batch.emplace(governor).size();
       if (at::get_num_threads() != want) at::set_num_threads(want);
       // the team's threads make their run-queue delay known: one item per thread
-      if (governor.needsJoin(want)) at::parallel_for(0, want, 1, [&governor](int64_t, int64_t) { governor.joinTeam(); });
+      if (governor.needsJoin(want)) {
+        at::parallel_for(0, want, 1, [&governor](int64_t, int64_t) { governor.joinTeam(); });
+        governor.markJoined(want);
+      }
       return;
     }
+    batch.emplace(governor, false);  // a fixed team: only the lane decision
     if (at::get_num_threads() != want) at::set_num_threads(want);
   }
 

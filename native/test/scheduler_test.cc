@@ -18,6 +18,14 @@
 #include <thread>
 #include <vector>
 
+#ifdef __linux__
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
 #include "backend.h"
 #include "classifier.h"
 #include "executor.h"
@@ -349,6 +357,99 @@ void executorStop() {
   CHECK((order == std::vector<int>{1, 2, 3}));
 }
 
+// An executor with two workers at different nicenesses: the chooser says which one runs each task,
+// tasks run one at a time and in order whichever runs them, and the workers' nicenesses are theirs.
+void executorLanes() {
+  std::atomic<size_t> lane{0};
+  std::mutex leftMutex;
+  std::vector<int> left;  // the niceness of each worker that left, in order
+  auto selfNiceness = [] {
+#ifdef __linux__
+    return getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+#else
+    return 0;
+#endif
+  };
+  Executor executor({0, 3}, [&lane] { return lane.load(); }, [&] {
+    std::lock_guard<std::mutex> lock(leftMutex);
+    left.push_back(selfNiceness());
+  });
+  CHECK(executor.workers() == 2 && !executor.onThread());
+  const auto& niceness = selfNiceness;
+  const int base = niceness();
+  std::mutex m;
+  std::vector<std::pair<int, int>> ran;  // (task, niceness of the thread that ran it)
+  std::atomic<int> running{0}, overlapped{0};
+  std::vector<std::future<void>> done;
+  for (int i = 0; i < 40; ++i) {
+    if (i % 10 == 0) lane = (i / 10) % 2;
+    auto task = std::make_shared<std::promise<void>>();
+    done.push_back(task->get_future());
+    executor.post([&, i, task] {
+      if (running.fetch_add(1) != 0) overlapped.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      {
+        std::lock_guard<std::mutex> lock(m);
+        ran.emplace_back(i, niceness() - base);
+      }
+      running.fetch_sub(1);
+      task->set_value();
+    });
+    if (i % 10 == 9) done.back().wait();  // the next lane's tasks are posted after these ran
+  }
+  for (auto& f : done) f.wait();
+  CHECK(overlapped.load() == 0);
+  {
+    // lanes 0, 1, 0, 1 in turn: each hand-over made the worker that ran before leave, once, on its own thread
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::lock_guard<std::mutex> lock(leftMutex);
+    CHECK(left.size() == 3);
+#ifdef __linux__
+    for (size_t i = 0; i < left.size(); ++i) CHECK(left[i] - base == (i % 2 == 0 ? 0 : 3));
+#endif
+  }
+  CHECK(ran.size() == 40);
+  for (size_t i = 0; i < ran.size(); ++i) {
+    CHECK(ran[i].first == static_cast<int>(i));
+#ifdef __linux__
+    CHECK(ran[i].second == ((i / 10) % 2 == 0 ? 0 : 3));
+#endif
+  }
+  // call() from either worker runs inline (no deadlock), and the lane may change while tasks wait
+  lane = 1;
+  CHECK(executor.call([&] { return executor.onThread() && executor.call([] { return 7; }) == 7; }));
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  executor.post([gate] { gate.wait(); });
+  std::promise<int> afterNiceness;
+  std::future<int> after = afterNiceness.get_future();
+  std::thread caller([&] { afterNiceness.set_value(executor.call([&] { return niceness() - base; })); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  lane = 0;  // chosen while the task waits: the normal worker takes it
+  release.set_value();
+  const int afterRanAt = after.get();
+  caller.join();
+#ifdef __linux__
+  CHECK(afterRanAt == 0);
+#else
+  (void)afterRanAt;
+#endif
+  executor.stop();
+  CHECK(!executor.post([] {}));
+}
+
+// The lane rule: quiet below 0.1 of a core used by other processes, normal from 0.25 on, else as it was.
+void laneRule() {
+  CHECK(nextLane(kNormalLane, 0.0) == kQuietLane);
+  CHECK(nextLane(kNormalLane, 0.09) == kQuietLane);
+  CHECK(nextLane(kNormalLane, 0.15) == kNormalLane);  // between the thresholds: keep
+  CHECK(nextLane(kQuietLane, 0.15) == kQuietLane);
+  CHECK(nextLane(kQuietLane, 0.25) == kNormalLane);
+  CHECK(nextLane(kQuietLane, 1.7) == kNormalLane);
+  CHECK(nextLane(kQuietLane, -1) == kQuietLane);      // unknown: keep
+  CHECK(nextLane(kNormalLane, std::numeric_limits<double>::quiet_NaN()) == kNormalLane);
+}
+
 // parallelFor: an exception on any thread comes back to the caller after every thread joined.
 void parallelForThrows() {
   std::atomic<int> ran{0};
@@ -474,6 +575,54 @@ void governorMeasures() {
   CHECK(TeamGovernor::Batch(fixed).size() == 2 && !fixed.state().adaptive);
 }
 
+// The lane follows other processes' CPU use, not this process's: busy threads of its own leave it
+// quiet, a busy child process moves it to the normal lane.
+void governorLanes() {
+#ifdef __linux__
+  TeamGovernor governor(1, false, true);
+  if (!governor.hasQuietLane()) {
+    std::printf("scheduler_test: /proc/stat or schedstat unreadable, the lanes are not checked\n");
+    return;
+  }
+  double idle = 0;
+  int cpus = 0;
+  CHECK(readIdleCpuSeconds(&idle, &cpus));
+  auto sample = [&](Crew* crowd) {  // one sample of 300 ms, beside busy threads of this process or not
+    { TeamGovernor::Batch start(governor); }
+    if (crowd) crowd->start(300);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    if (crowd) crowd->wait();
+    { TeamGovernor::Batch decide(governor); }
+    return governor.state();
+  };
+  { TeamGovernor::Batch prime(governor); }  // the first sample is the baseline
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  const TeamState quiet = sample(nullptr);
+  if (quiet.othersCores < kQuietBelow) {
+    CHECK(quiet.lane == kQuietLane);
+    Crew own(governor, cpus, false);
+    const TeamState busyHere = sample(&own);
+    CHECK(busyHere.othersCores < 0.5);  // cpus busy threads of this process are not "others"
+  } else {
+    std::printf("scheduler_test: other processes use %.2f cores, this process's own threads are not checked\n", quiet.othersCores);
+  }
+  const pid_t child = fork();
+  if (child == 0) {
+    for (volatile unsigned long n = 0;; n = n + 1) {
+    }
+  }
+  CHECK(child > 0);
+  if (child <= 0) return;
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const TeamState crowded = sample(nullptr);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  CHECK(crowded.othersCores > 0.5);
+  CHECK(crowded.lane == kNormalLane);
+  CHECK(crowded.laneChanges >= 1);
+#endif
+}
+
 }  // namespace
 
 int main() {
@@ -488,8 +637,11 @@ int main() {
   replyFault();
   closeForExit();
   executorStop();
+  executorLanes();
   parallelForThrows();
   teamSizeRule();
+  laneRule();
+  governorLanes();
   governorMeasures();
   stopSharedThreads();
   if (failures > 0) {
