@@ -86,7 +86,8 @@ async function main() {
   out.push({ case: `${BATCH} inference ids (crypto.randomUUID)`, impl: 'node', batch: BATCH, stats: uuid });
   console.log(`${BATCH} randomUUID(): median ${uuid.medianMs.toFixed(4)} ms`);
   const peerOf = (row: Row) => (row.impl === PEER || row.impl === 'node' ? undefined : out.find((r) => r.case === row.case && r.impl === PEER));
-  writeResults('results-cpu', `Results of ${BATCH} images × ${CLASSES} classes: 0.2's JS vs the native core`, out, { batch: BATCH, classes: CLASSES, sink: sink > 0, measuredAt: performance.timeOrigin }, peerOf, undefined, "time ÷ 0.2's (speed-up = 1 / this)");
+  // a --quick run does not overwrite the committed full run
+  writeResults(quick ? 'results-cpu-quick' : 'results-cpu', `Results of ${BATCH} images × ${CLASSES} classes: 0.2's JS vs the native core`, out, { batch: BATCH, classes: CLASSES, sink: sink > 0, measuredAt: performance.timeOrigin }, peerOf, undefined, "time ÷ 0.2's (speed-up = 1 / this)");
 }
 
 main().catch((error) => {
