@@ -129,7 +129,7 @@ bool countersReadable() {
   double idle = 0;
   int cpus = 0;
   if (!readIdleCpuSeconds(&idle, &cpus)) return false;
-  const int fd = openSchedstat(static_cast<long>(syscall(SYS_gettid)));
+  const int fd = openSchedstat(currentTid());
   if (fd < 0) return false;
   const bool ok = readDelay(fd) >= 0;
   close(fd);
@@ -141,10 +141,12 @@ bool countersReadable() {
 
 }  // namespace
 
-TeamGovernor::TeamGovernor(int budget, bool adaptive, bool quietLane)
+TeamGovernor::TeamGovernor(int budget, bool adaptive, bool quietLane) : TeamGovernor(budget, adaptive, quietLane, countersReadable()) {}
+
+TeamGovernor::TeamGovernor(int budget, bool adaptive, bool quietLane, bool readable)
     : budget_(std::max(1, budget)),
-      adaptive_(adaptive && budget > 1 && countersReadable()),
-      quietLane_(quietLane && countersReadable() && processCpuSeconds() >= 0),
+      adaptive_(adaptive && budget > 1 && readable),
+      quietLane_(quietLane && readable && processCpuSeconds() >= 0),
       size_(std::max(1, budget)) {}
 
 TeamGovernor::Fd& TeamGovernor::Fd::operator=(Fd&& other) noexcept {
@@ -301,8 +303,8 @@ void TeamGovernor::joinTeam() {
 }
 
 TeamGovernor& teamGovernor() {
-  const ThreadPolicy& policy = threadPolicy();
-  static TeamGovernor governor(policy.threads, policy.threadsFrom != "EDGE_CLASSIFY_THREADS", policy.quietNiceness > policy.niceness);
+  static TeamGovernor governor(threadPolicy().threads, threadPolicy().threadsFrom != "EDGE_CLASSIFY_THREADS",
+                               threadPolicy().quietNiceness > threadPolicy().niceness);
   return governor;
 }
 

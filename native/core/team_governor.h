@@ -140,6 +140,8 @@ class TeamGovernor {
     long tid;
     Fd schedstat;  // its /proc/self/task/<tid>/schedstat
   };
+  // readable: whether the kernel's counters can be read (countersReadable(), checked once).
+  TeamGovernor(int budget, bool adaptive, bool quietLane, bool readable);
   int decide();             // mutex_ held
   void decideLane(double wall);  // mutex_ held; wall: the sample's seconds
   double teamDelay();       // run-queue seconds summed over the members (mutex_ held)
