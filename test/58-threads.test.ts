@@ -203,6 +203,10 @@ describe('the quiet lane', () => {
     // a quiet lane not below the normal one is no lane
     expect(threadsWith({ EDGE_CLASSIFY_NICE: '5', EDGE_CLASSIFY_QUIET_NICE: '3' })).toMatchObject({ niceness: 5, quietNiceness: 5, quietLane: false });
     expect(threadsWith({ EDGE_CLASSIFY_QUIET_NICE: '0' })).toMatchObject({ quietNiceness: 0, quietLane: false });
+    // an invalid value is reported and the default kept
+    const r = spawnSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${lib}).buildInfo().threads))`], { encoding: 'utf8', env: { ...process.env, EDGE_CLASSIFY_QUIET_NICE: 'loud' } });
+    expect(r.stderr).toMatch(/EDGE_CLASSIFY_QUIET_NICE='loud' is not a whole number from 0 to 19; using 10/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ quietNiceness: 10, quietNicenessFrom: 'default' });
   });
 
   it.runIf(Number(cores) > 1)(
