@@ -7,9 +7,9 @@
  *   `predictions` read (materialized) and without (a caller reading `top` only);
  * - JSON (the server's path): 0.2's objects + JSON.stringify per image vs the native results with
  *   JSON + resultsJson + Buffer.concat;
- * each also with topK 5. "JS thread" rows count only the part that runs on the event loop in a real
+ * each also with topK 5, and V8's floor: the same plain objects allocated and nothing else done. "JS thread" rows count only the part that runs on the event loop in a real
  * call (the native part runs on the scheduler's lane), "whole" rows both.
- * Usage: npm run bench:results [-- --quick]
+ * Usage: npm run bench:results [-- --quick] (node --expose-gc: each case starts from a collected heap)
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -50,7 +50,10 @@ async function main() {
   };
   const out: Row[] = [];
   const measure = async (kase: string, impl: string, fn: () => unknown) => {
-    const stats = await time(fn, { warmup: 20, minRuns: 50, minMs });
+    // each case from a collected heap (the script runs with --expose-gc), not amid the last one's garbage
+    (globalThis as { gc?: () => void }).gc?.();
+    // the loop turns between runs (as between a server's batches): the native JSON's Buffers are freed then
+    const stats = await time(fn, { warmup: 20, minRuns: 50, minMs, turn: true });
     out.push({ case: kase, impl, batch: BATCH, stats });
     console.log(`${kase} | ${impl}: median ${stats.medianMs.toFixed(3)} ms, p99 ${stats.p99Ms.toFixed(3)} ms`);
   };
@@ -69,6 +72,20 @@ async function main() {
     await measure(objectsCase, 'native, whole', () => touch(resultObjects(binding.results(scores, CLASSES, labels.handle, spec(topK, false)), labels, 'single-label', contexts) as never));
     const native0 = binding.results(scores, CLASSES, labels.handle, spec(topK, false));
     await measure(objectsCase, 'native, JS thread', () => touch(resultObjects(native0, labels, 'single-label', contexts) as never));
+    if (topK === 0) {
+      // what V8 takes to allocate the same 64 × 1000 plain objects from typed arrays, and nothing else:
+      // the least any producer of plain prediction objects can take on this thread
+      const { classes, confidences } = native0;
+      await measure(objectsCase, 'plain objects only (V8 floor)', () => {
+        const all = [];
+        for (let r = 0; r < BATCH; r++) {
+          const predictions = new Array(CLASSES);
+          for (let c = 0; c < CLASSES; c++) predictions[c] = { class: names[classes[r * CLASSES + c]], class_id: classes[r * CLASSES + c], confidence: confidences[r * CLASSES + c] };
+          all.push({ predictions });
+        }
+        touch(all);
+      });
+    }
     const lazyCase = `objects, ${k}, predictions not read`;
     await measure(lazyCase, PEER, () => peer().length);
     await measure(lazyCase, 'native, JS thread', () => resultObjects(native0, labels, 'single-label', contexts).length);

