@@ -14,6 +14,8 @@
         "native/core/results.cc",
         "native/core/classifier.cc",
         "native/core/torch_backend.cc",
+        "native/core/cpu_allocator.cc",
+        "native/core/block_cache.cc",
         "native/core/scheduler.cc",
         "native/core/executor.cc",
         "native/core/openmp.cc",

@@ -539,6 +539,26 @@ export interface BuildInfo {
   onnxruntimeError?: string;
   /** Backends compiled in: 'torch', 'onnxruntime' with ONNX Runtime's headers, 'tensorrt' with TensorRT's. */
   backends: string[];
+  /**
+   * libtorch's CPU allocator, which keeps freed blocks of 1 MiB and more for the next batch instead of
+   * handing them back to the kernel (see the README's "CPU memory between batches"). Installed at the
+   * first model load; the counters are the process's.
+   */
+  cpuCache: {
+    /** Installed: a model has loaded and EDGE_CLASSIFY_CPU_CACHE_MB is not 0. */
+    enabled: boolean;
+    /** 'default', 'EDGE_CLASSIFY_CPU_CACHE_MB', or why libtorch keeps its own allocator. */
+    from: string;
+    /** The most bytes kept free (EDGE_CLASSIFY_CPU_CACHE_MB, default 512 MiB; 0 when off); past it the oldest kept blocks are freed. */
+    capBytes: number;
+    /** Bytes kept free for reuse now; each dispose() of a libtorch model frees them all. */
+    cachedBytes: number;
+    /** Bytes of large blocks in use by tensors now. */
+    liveBytes: number;
+    /** Large allocations served from the kept blocks, and those that allocated. */
+    hits: number;
+    misses: number;
+  };
   /** The process's compute threads and why (see the README's "Threads and priority"). */
   threads: {
     /** CPUs the process may use: its affinity mask, capped by a cgroup CPU quota. */

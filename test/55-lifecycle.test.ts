@@ -42,6 +42,49 @@ describe('process exit', () => {
   });
 });
 
+describe('the CPU block cache', () => {
+  // new with the cache (a build without it has no buildInfo().cpuCache). A child per setting: the cache is
+  // libtorch's CPU allocator for the whole process, chosen at the first load
+  const run = (env: Record<string, string>) => {
+    const script = `const { loadModel, buildInfo } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'index.js'))});
+      loadModel(${JSON.stringify(fixtureModel('mobilenet_v3_small.torchscript'))}, { device: 'cpu' }).then(async (m) => {
+        const frames = Array.from({ length: 8 }, (_, i) => ({ data: new Uint8Array(320 * 240 * 3).map((_, k) => (k * (i + 3)) % 251), width: 320, height: 240, channels: 3 }));
+        const results = [];
+        for (let i = 0; i < 3; i++) results.push((await m.classifyBatch(frames)).map((r) => r.predictions.slice(0, 5)));
+        const used = buildInfo().cpuCache;
+        await m.dispose();
+        console.log(JSON.stringify({ used, disposed: buildInfo().cpuCache, results }));
+      });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    return { ...JSON.parse(r.stdout), stderr: r.stderr };
+  };
+
+  it('keeps the large blocks of CPU batches for the next batch, within its cap, and frees them when the model is disposed', () => {
+    const { used, disposed } = run({});
+    expect(used).toMatchObject({ enabled: true, from: 'default', capBytes: 512 * 2 ** 20 });
+    expect(used.hits).toBeGreaterThan(used.misses); // the second and third batches reuse the first's blocks
+    expect(used.cachedBytes).toBeGreaterThan(0);
+    expect(used.cachedBytes).toBeLessThanOrEqual(used.capBytes);
+    expect(disposed).toMatchObject({ cachedBytes: 0, liveBytes: 0 });
+  });
+
+  it('EDGE_CLASSIFY_CPU_CACHE_MB=0 leaves libtorch its own allocator, with the same results; an invalid value is reported', () => {
+    const cached = run({});
+    const plain = run({ EDGE_CLASSIFY_CPU_CACHE_MB: '0' });
+    expect(plain.used).toMatchObject({ enabled: false, capBytes: 0, hits: 0, misses: 0 });
+    expect(plain.used.from).toMatch(/libtorch's own allocator/);
+    expect(plain.results).toEqual(cached.results);
+    const small = run({ EDGE_CLASSIFY_CPU_CACHE_MB: '1' });
+    expect(small.used).toMatchObject({ enabled: true, from: 'EDGE_CLASSIFY_CPU_CACHE_MB', capBytes: 2 ** 20 });
+    expect(small.used.cachedBytes).toBeLessThanOrEqual(2 ** 20);
+    expect(small.results).toEqual(cached.results);
+    const wrong = run({ EDGE_CLASSIFY_CPU_CACHE_MB: 'lots' });
+    expect(wrong.stderr).toMatch(/EDGE_CLASSIFY_CPU_CACHE_MB='lots' is not a whole number from 0 to 1048576; using 512/);
+    expect(wrong.used).toMatchObject({ enabled: true, from: 'default' });
+  });
+});
+
 describe('dispose()', () => {
   // grew by ~70 MiB per cycle before: the batcher kept the backend alive until GC
   it('frees the model: 50 load/dispose cycles of resnet18 with every Model still referenced keep RSS within 300 MiB of cycle 5', () => {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "../core/cpu_allocator.h"
 #include "../core/executor.h"
 #include "../core/js_thread.h"
 #include "../core/loader.h"
@@ -239,6 +240,16 @@ Napi::Value buildInfo(const Napi::CallbackInfo& info) {
   if (edge::onnxRuntimeBuilt()) backends.Set(backends.Length(), "onnxruntime");
   if (edge::tensorRtBuilt()) backends.Set(backends.Length(), "tensorrt");
   out.Set("backends", backends);
+  const edge::CpuCacheInfo cache = edge::cpuCacheInfo();
+  Napi::Object cpuCache = Napi::Object::New(env);
+  cpuCache.Set("enabled", cache.enabled);
+  cpuCache.Set("from", cache.from);
+  cpuCache.Set("capBytes", static_cast<double>(cache.stats.capBytes));
+  cpuCache.Set("cachedBytes", static_cast<double>(cache.stats.cachedBytes));
+  cpuCache.Set("liveBytes", static_cast<double>(cache.stats.liveBytes));
+  cpuCache.Set("hits", static_cast<double>(cache.stats.hits));
+  cpuCache.Set("misses", static_cast<double>(cache.stats.misses));
+  out.Set("cpuCache", cpuCache);
   const edge::ThreadPolicy& policy = edge::threadPolicy();
   Napi::Object threads = Napi::Object::New(env);
   threads.Set("cores", policy.cores);

@@ -1,5 +1,7 @@
 #include "torch_backend.h"
 
+#include "cpu_allocator.h"
+
 #include <torch/script.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -56,6 +58,11 @@ class TorchBackend final : public Backend {
  public:
   TorchBackend(torch::jit::Module module, torch::Device device, int threads)
       : module_(std::move(module)), device_(device), threads_(threads) {}
+  // the weights go, then the blocks the cache kept for this model's batches (their sizes may not come again)
+  ~TorchBackend() override {
+    module_ = torch::jit::Module();
+    trimCpuCache();
+  }
 
   Outputs run(int, int n, int height, int width, const InputWriter& write) override {
     std::optional<TeamGovernor::Batch> team;
@@ -151,6 +158,7 @@ LoadedModel loadTorchModel(const std::string& path, const BackendOptions& option
   std::string device = options.device;
   if (device == "auto") device = cudaBuilt() && torch::cuda::is_available() ? "cuda" : "cpu";
   const torch::Device target = parseDevice(device);
+  installCpuCache();
   at::set_num_threads(options.threads > 0 ? options.threads : teamGovernor().size());
 
   torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
