@@ -4,7 +4,8 @@
  * latency per call and the event loop's p99 delay under that load, with dynamic batching on and
  * off, and onnxruntime-node (sharp resize + JS normalisation, batch 1 per call) under the same load.
  * Usage: node dist/benchmarks/concurrency.js [--quick] [--device cpu|cuda] [--model name] [--previous <checkout>] [--name <results file name>]
- *   (--previous: that older build, with batching, in the same run)
+ *   (--previous: that older build, with batching, in the same run — in this process, where an older build's
+ *   own OpenMP team slows both builds: for throughput, run the older checkout's own script in turn instead)
  *   (needs `npm test` fixtures, and `npm --prefix benchmarks run setup` for the onnxruntime-node peer)
  */
 import os from 'node:os';
