@@ -149,7 +149,8 @@ async function main() {
   if (only) configs.splice(0, configs.length, ...configs.filter((c) => new RegExp(only).test(c.impl)));
   // a cgroup-like limit: the process given one core by taskset (no neighbours)
   const oneCore = os.availableParallelism() > 1 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-  const oneCoreConfigs: Config[] = [...configs.slice(0, 3), ...olderBuilds.flatMap((b) => [b, { ...b, impl: `${b.impl}, threads: 1`, threads: 1 }])];
+  // this build's first three (an older build kept by --only is among them: not twice), then each older build with and without threads: 1
+  const oneCoreConfigs: Config[] = [...configs.slice(0, 3).filter((c) => !olderBuilds.includes(c)), ...olderBuilds.flatMap((b) => [b, { ...b, impl: `${b.impl}, threads: 1`, threads: 1 }])];
   const cases = [
     ...neighbourCounts.map((n) => ({ n, what: `${n} busy neighbour${n === 1 ? '' : 's'}`, prefix: [] as string[], configs })),
     ...(oneCore && !args.includes('--no-one-core') ? [{ n: 0, what: '1 core (taskset -c 0)', prefix: ['taskset', '-c', '0'], configs: oneCoreConfigs }] : []),
