@@ -1,12 +1,12 @@
 #include "cpu_allocator.h"
 
+#include "thread_policy.h"
+
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
 
 #include <atomic>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 
 namespace edge {
@@ -14,26 +14,19 @@ namespace edge {
 namespace {
 
 constexpr size_t kMiB = size_t{1} << 20;
-constexpr size_t kDefaultCapMiB = 512;
+constexpr int kDefaultCapMiB = 512;
 
 struct Setting {
-  size_t capBytes = kDefaultCapMiB * kMiB;
+  size_t capBytes = 0;
   std::string from = "default";
 };
 
 Setting readSetting() {
+  bool set = false;
+  const int mb = envInt("EDGE_CLASSIFY_CPU_CACHE_MB", 0, 1 << 20, kDefaultCapMiB, &set);
   Setting s;
-  const char* env = std::getenv("EDGE_CLASSIFY_CPU_CACHE_MB");
-  if (!env) return s;
-  char* end = nullptr;
-  const long long mb = std::strtoll(env, &end, 10);
-  if (*env == '\0') return s;
-  if (*end != '\0' || mb < 0 || mb > (1LL << 20)) {
-    std::fprintf(stderr, "edge-classify: EDGE_CLASSIFY_CPU_CACHE_MB='%s' is not a whole number from 0 to 1048576; using %zu\n", env, kDefaultCapMiB);
-    return s;
-  }
   s.capBytes = static_cast<size_t>(mb) * kMiB;
-  s.from = mb == 0 ? "EDGE_CLASSIFY_CPU_CACHE_MB=0: libtorch's own allocator" : "EDGE_CLASSIFY_CPU_CACHE_MB";
+  if (set) s.from = mb == 0 ? "EDGE_CLASSIFY_CPU_CACHE_MB=0: libtorch's own allocator" : "EDGE_CLASSIFY_CPU_CACHE_MB";
   return s;
 }
 

@@ -15,9 +15,6 @@
 
 namespace edge {
 
-namespace {
-
-// A whole number from `lo` to `hi` in the environment variable `name` (`*set`), else `fallback`.
 int envInt(const char* name, int lo, int hi, int fallback, bool* set) {
   const char* text = std::getenv(name);
   *set = false;
@@ -31,6 +28,8 @@ int envInt(const char* name, int lo, int hi, int fallback, bool* set) {
   std::fprintf(stderr, "edge-classify: %s='%s' is not a whole number from %d to %d; using %d\n", name, text, lo, hi, fallback);
   return fallback;
 }
+
+namespace {
 
 int affinityCores() {
 #ifdef __linux__

@@ -58,4 +58,8 @@ const ThreadPolicy& threadPolicy();
 constexpr int kDefaultNiceness = 0;
 constexpr int kDefaultQuietNiceness = 10;
 
+// A whole number from `lo` to `hi` in the environment variable `name` (`*set` true), else `fallback`
+// (an invalid value is reported on stderr, "is not a whole number from lo to hi; using fallback").
+int envInt(const char* name, int lo, int hi, int fallback, bool* set);
+
 }  // namespace edge
